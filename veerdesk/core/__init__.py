@@ -1,0 +1,1 @@
+"""Qt-free, torch-free domain core: images, layout, curves, documents."""

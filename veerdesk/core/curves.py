@@ -1,0 +1,160 @@
+"""Digitized curves and the pure maths around them: resampling onto a depth grid, gap bridging, R².
+
+Everything here is numpy only, so the tracer, the exporter, the app and the benchmarks share one
+definition of "a curve on the depth grid" and of how it is scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CurveTrace:
+    """One curve on the layout's depth grid.
+
+    ``value`` is NaN where the curve is absent (not found, off the page, or a gap too long to bridge);
+    ``confidence`` is in [0, 1] and is 0 wherever ``value`` is NaN.
+    """
+
+    mnemonic: str
+    depth: np.ndarray
+    value: np.ndarray
+    confidence: np.ndarray
+
+    def __post_init__(self) -> None:
+        depth = np.asarray(self.depth, dtype=np.float64)
+        value = np.asarray(self.value, dtype=np.float64)
+        confidence = np.asarray(self.confidence, dtype=np.float32)
+        if not (depth.ndim == value.ndim == confidence.ndim == 1):
+            raise ValueError("CurveTrace arrays must be one-dimensional")
+        if not (depth.shape == value.shape == confidence.shape):
+            raise ValueError(
+                f"CurveTrace {self.mnemonic}: depth, value and confidence lengths differ "
+                f"({depth.size}, {value.size}, {confidence.size})"
+            )
+        confidence = np.where(np.isfinite(value), np.clip(np.nan_to_num(confidence), 0.0, 1.0), 0.0).astype(np.float32)
+        object.__setattr__(self, "depth", depth)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "confidence", confidence)
+
+    @property
+    def present(self) -> np.ndarray:
+        return np.isfinite(self.value)
+
+    @property
+    def coverage(self) -> float:
+        """Fraction of depth samples with a value."""
+        return float(self.present.mean()) if self.value.size else 0.0
+
+    @property
+    def mean_confidence(self) -> float:
+        """Mean confidence over the samples that have a value (0 when none do)."""
+        present = self.present
+        return float(self.confidence[present].mean()) if present.any() else 0.0
+
+    @classmethod
+    def absent(cls, mnemonic: str, depth: np.ndarray) -> CurveTrace:
+        depth = np.asarray(depth, dtype=np.float64)
+        return cls(mnemonic, depth, np.full(depth.shape, np.nan), np.zeros(depth.shape, np.float32))
+
+
+def bridge_gaps(values: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Linearly fill runs of NaN no longer than ``max_gap`` that have a value on both sides.
+
+    Returns ``(filled, bridged)`` where ``bridged`` marks the filled entries. Leading and trailing NaN and
+    longer gaps are left NaN: a gap with no evidence on one side is never invented.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    filled = values.copy()
+    bridged = np.zeros(values.shape, dtype=bool)
+    if max_gap <= 0 or values.size == 0:
+        return filled, bridged
+    valid = np.isfinite(values)
+    idx = np.flatnonzero(valid)
+    if idx.size < 2:
+        return filled, bridged
+    gaps = np.diff(idx) - 1
+    for k in np.flatnonzero((gaps > 0) & (gaps <= max_gap)):
+        a, b = idx[k], idx[k + 1]
+        t = (np.arange(a + 1, b) - a) / (b - a)
+        filled[a + 1 : b] = values[a] + t * (values[b] - values[a])
+        bridged[a + 1 : b] = True
+    return filled, bridged
+
+
+def sample_rows(row_values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Sample a per-row series at fractional image rows ``rows`` (pixel-corner convention).
+
+    ``row_values[r]`` is the value at the centre of row r, i.e. at y = r + 0.5. Between two row centres the
+    value is interpolated linearly, and only where both neighbours have a value; beyond the outer row
+    centres the nearest row is used for the last half pixel. Everything else is NaN.
+    """
+    row_values = np.asarray(row_values, dtype=np.float64)
+    rows = np.asarray(rows, dtype=np.float64)
+    out = np.full(rows.shape, np.nan)
+    n = row_values.size
+    if n == 0:
+        return out
+    pos = rows - 0.5  # position in row-centre index space
+    inside = np.isfinite(pos) & (pos >= -0.5) & (pos <= n - 0.5)
+    p = np.clip(pos[inside], 0.0, n - 1.0)
+    lo = np.floor(p).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    t = p - lo
+    v_lo, v_hi = row_values[lo], row_values[hi]
+    # t == 0 exactly needs only the lower neighbour (and the page's last row has no upper one).
+    v = np.where(t == 0.0, v_lo, v_lo + t * (v_hi - v_lo))
+    out[inside] = v
+    return out
+
+
+def r_squared(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Coefficient of determination over the samples where both are present (NaN if fewer than 2)."""
+    truth = np.asarray(truth, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+    both = np.isfinite(truth) & np.isfinite(predicted)
+    if both.sum() < 2:
+        return float("nan")
+    t, p = truth[both], predicted[both]
+    ss_tot = float(np.sum((t - t.mean()) ** 2))
+    ss_res = float(np.sum((t - p) ** 2))
+    if ss_tot == 0.0:
+        return 1.0 if ss_res == 0.0 else float("-inf")
+    return 1.0 - ss_res / ss_tot
+
+
+def coverage_of(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Fraction of the samples present in ``truth`` that are also present in ``predicted``."""
+    truth = np.asarray(truth, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+    present = np.isfinite(truth)
+    if not present.any():
+        return float("nan")
+    return float(np.isfinite(predicted[present]).mean())
+
+
+def low_confidence_ranges(
+    depth: np.ndarray, confidence: np.ndarray, present: np.ndarray, *, threshold: float = 0.5, min_samples: int = 3
+) -> list[list[float]]:
+    """Depth ranges where a present curve has confidence below ``threshold``: ``[top, bottom, mean conf]``.
+
+    Absent samples end a range (absence is reported as coverage, not as low confidence). Ranges shorter than
+    ``min_samples`` are dropped so that a single weak pixel does not flood the report.
+    """
+    depth = np.asarray(depth, dtype=np.float64)
+    confidence = np.asarray(confidence, dtype=np.float64)
+    low = np.asarray(present, dtype=bool) & (confidence < threshold)
+    out: list[list[float]] = []
+    if not low.any():
+        return out
+    padded = np.concatenate([[False], low, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if stop - start < min_samples:
+            continue
+        top, bottom = float(depth[start]), float(depth[stop - 1])
+        out.append([min(top, bottom), max(top, bottom), round(float(confidence[start:stop].mean()), 4)])
+    return out

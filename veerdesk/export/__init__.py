@@ -1,0 +1,1 @@
+"""VeerDesk export layer."""

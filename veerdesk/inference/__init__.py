@@ -1,0 +1,1 @@
+"""VeerDesk inference layer."""

@@ -1,0 +1,1 @@
+"""Digitize pipeline: image + layout -> segmentation -> traces -> LAS, used by the CLI and the app."""
