@@ -74,3 +74,11 @@ def test_unwritable_folder_reports_error(tmp_path, monkeypatch):
     with pytest.raises(ExportError, match="Permission denied"):
         atomic_write_text(target, "new")
     assert target.read_text() == "old"
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    target = tmp_path / "a.txt"
+    atomic_write_text(target, "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -13,7 +13,7 @@ def test_axis_kept_pieces_partition_the_axis_and_keep_their_margin(length, tile,
         tile = 3 * margin + 16
     spans = plan_axis(length, tile, margin)
     assert spans[0].k0 == 0 and spans[-1].k1 == length
-    for a, b in zip(spans[:-1], spans[1:]):
+    for a, b in zip(spans[:-1], spans[1:], strict=True):
         assert a.k1 == b.k0
     for s in spans:
         assert 0 <= s.w0 <= s.k0 < s.k1 <= s.w1 <= length

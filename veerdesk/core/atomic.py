@@ -16,6 +16,12 @@ from pathlib import Path
 from veerdesk.core.errors import ExportError
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _fsync_dir(folder: Path) -> None:
     # Persist the rename itself; not every platform allows opening a directory.
     with contextlib.suppress(OSError):
@@ -41,6 +47,9 @@ def atomic_output(path: str | os.PathLike, *, keep_backup: bool = False, suffix:
         raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp makes owner-only files; outputs should get the usual permissions (as open() would give).
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, 0o666 & ~_current_umask())
     try:
         yield tmp
         with open(tmp, "rb+") as fh:

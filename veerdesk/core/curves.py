@@ -85,30 +85,35 @@ def bridge_gaps(values: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarra
     return filled, bridged
 
 
-def sample_rows(row_values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Sample a per-row series at fractional image rows ``rows`` (pixel-corner convention).
+def interpolate_series(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Sample a uniformly spaced series at fractional indices ``positions``.
 
-    ``row_values[r]`` is the value at the centre of row r, i.e. at y = r + 0.5. Between two row centres the
-    value is interpolated linearly, and only where both neighbours have a value; beyond the outer row
-    centres the nearest row is used for the last half pixel. Everything else is NaN.
+    Linear between two neighbours, and only where both have a value (an exact index needs only itself);
+    positions within half a step outside the series take the end value. Everything else is NaN.
     """
-    row_values = np.asarray(row_values, dtype=np.float64)
-    rows = np.asarray(rows, dtype=np.float64)
-    out = np.full(rows.shape, np.nan)
-    n = row_values.size
+    values = np.asarray(values, dtype=np.float64)
+    positions = np.asarray(positions, dtype=np.float64)
+    out = np.full(positions.shape, np.nan)
+    n = values.size
     if n == 0:
         return out
-    pos = rows - 0.5  # position in row-centre index space
-    inside = np.isfinite(pos) & (pos >= -0.5) & (pos <= n - 0.5)
-    p = np.clip(pos[inside], 0.0, n - 1.0)
+    inside = np.isfinite(positions) & (positions >= -0.5) & (positions <= n - 0.5)
+    p = np.clip(positions[inside], 0.0, n - 1.0)
     lo = np.floor(p).astype(np.int64)
     hi = np.minimum(lo + 1, n - 1)
     t = p - lo
-    v_lo, v_hi = row_values[lo], row_values[hi]
-    # t == 0 exactly needs only the lower neighbour (and the page's last row has no upper one).
-    v = np.where(t == 0.0, v_lo, v_lo + t * (v_hi - v_lo))
-    out[inside] = v
+    v_lo, v_hi = values[lo], values[hi]
+    with np.errstate(invalid="ignore"):
+        out[inside] = np.where(t == 0.0, v_lo, v_lo + t * (v_hi - v_lo))
     return out
+
+
+def sample_rows(row_values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Sample a per-row series at fractional image rows ``rows`` (pixel-corner convention).
+
+    ``row_values[r]`` is the value at the centre of row r, i.e. at y = r + 0.5.
+    """
+    return interpolate_series(row_values, np.asarray(rows, dtype=np.float64) - 0.5)
 
 
 def r_squared(truth: np.ndarray, predicted: np.ndarray) -> float:

@@ -13,19 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from veerdesk.core.curves import CurveTrace
 from veerdesk.core.layout import Layout
-
-try:
-    from veerdesk.core.curves import CurveTrace
-except ImportError:  # pragma: no cover - only until the tracer's module lands
-
-    @dataclass(frozen=True)
-    class CurveTrace:  # type: ignore[no-redef]
-        mnemonic: str
-        depth: np.ndarray
-        value: np.ndarray
-        confidence: np.ndarray
-
 
 # What changed, so views redraw only what they must.
 CHANGE_IMAGE = "image"

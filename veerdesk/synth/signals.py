@@ -12,13 +12,14 @@ import numpy as np
 from veerdesk.synth.curve_library import RealCurve, load_real_curves
 
 
-def normalise(x: np.ndarray) -> np.ndarray:
-    """Centre on the median and scale the 5–95 % spread to 1 (NaN kept)."""
+def normalise(x: np.ndarray, *, min_spread: float = 0.0) -> np.ndarray:
+    """Centre on the median and scale the 5–95 % spread to 1 (NaN kept). A spread below ``min_spread``
+    is not blown up: a calm stretch of log stays calm."""
     finite = x[np.isfinite(x)]
     if finite.size < 2:
         return np.zeros_like(x)
     lo, mid, hi = np.percentile(finite, [5, 50, 95])
-    spread = hi - lo
+    spread = max(hi - lo, min_spread)
     if spread <= 1e-12:
         spread = float(np.std(finite)) or 1.0
     return (x - mid) / spread
@@ -57,7 +58,7 @@ def _ar1_loop(noise: np.ndarray, decay: float) -> np.ndarray:
 
 
 def band_limited(rng: np.random.Generator, n: int, samples_per_px: float) -> np.ndarray:
-    sigma = rng.uniform(1.0, 40.0) * samples_per_px
+    sigma = np.exp(rng.uniform(np.log(4.0), np.log(80.0))) * samples_per_px
     return smooth(rng.standard_normal(n), sigma)
 
 
@@ -83,34 +84,59 @@ def spikes(rng: np.random.Generator, n: int, samples_per_px: float) -> np.ndarra
     return smooth(out, rng.uniform(0.3, 2.0) * samples_per_px)
 
 
-def real_window(rng: np.random.Generator, n: int, samples_per_px: float, curves: tuple[RealCurve, ...]) -> np.ndarray:
-    """A random window of a random real curve, stretched and rescaled to ``n`` samples."""
-    curve = curves[int(rng.integers(len(curves)))]
+_PREPARED: dict[str, tuple[np.ndarray, np.ndarray, float, float]] = {}
+
+
+def _prepared(curve: RealCurve) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Shape values (log10 for resistivity-like curves) with nulls filled, the null flags, and the
+    whole curve's median and 5–95 % spread; computed once per curve."""
+    if curve.name in _PREPARED:
+        return _PREPARED[curve.name]
     values = curve.values.astype(np.float64)
     if curve.log_like:
         with np.errstate(invalid="ignore", divide="ignore"):
             values = np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), np.nan)
-    # Real samples per output pixel: 0.1 (heavily stretched) to 3 (compressed).
-    real_per_px = np.exp(rng.uniform(np.log(0.1), np.log(3.0)))
-    span = min(values.size - 1, max(8.0, n / samples_per_px * real_per_px))
-    start = rng.uniform(0, values.size - 1 - span)
+    nulls = (~np.isfinite(values)).astype(np.float64)
+    lo, mid, hi = np.nanpercentile(values, [5, 50, 95])
+    filled = np.where(np.isfinite(values), values, mid)
+    _PREPARED[curve.name] = (filled, nulls, float(mid), float(max(hi - lo, 1e-9)))
+    return _PREPARED[curve.name]
+
+
+def real_window(rng: np.random.Generator, n: int, samples_per_px: float, curves: tuple[RealCurve, ...]) -> np.ndarray:
+    """A random window of a random real curve, stretched and rescaled to ``n`` samples."""
+    filled, nulls, _, spread = _prepared(curves[int(rng.integers(len(curves)))])
+    # Real samples per output pixel: 0.05 (heavily stretched) to 1.5 (compressed).
+    real_per_px = np.exp(rng.uniform(np.log(0.05), np.log(1.5)))
+    span = min(filled.size - 1, max(8.0, n / samples_per_px * real_per_px))
+    start = rng.uniform(0, filled.size - 1 - span)
     positions = start + np.linspace(0.0, span, n)
-    out = np.interp(positions, np.arange(values.size), np.nan_to_num(values, nan=np.nanmedian(values)))
+    index = np.arange(filled.size)
+    out = np.interp(positions, index, filled)
     # Keep the real nulls as absent stretches.
-    nulls = np.interp(positions, np.arange(values.size), (~np.isfinite(values)).astype(np.float64)) > 0.5
-    out[nulls] = np.nan
+    out[np.interp(positions, index, nulls) > 0.5] = np.nan
+    # Scale by the whole curve's spread, not the window's, so quiet intervals stay quiet.
+    centre = np.nanmedian(out) if np.isfinite(out).any() else 0.0
+    out = (out - centre) / spread
     if rng.random() < 0.3:
         out = -out
     return out
 
 
-def curve_shape(rng: np.random.Generator, n: int, samples_per_px: float) -> tuple[np.ndarray, str]:
-    """A mixed shape of ``n`` samples and a short name of its recipe."""
+def curve_shape(rng: np.random.Generator, n: int, samples_per_px: float, swing_px: float = 0.0,
+                resolution_px: float = 0.0) -> tuple[np.ndarray, str]:
+    """A mixed shape of ``n`` samples and a short name of its recipe.
+
+    ``swing_px``: how many pixels one unit of shape spans across the track. Most shapes are smoothed
+    over at least 1/150 of it, as an analog pen could not cross a wide track within one row; a few stay
+    jagged like dense digital-era plots. ``resolution_px``: the tool's vertical resolution on the page
+    (a gamma-ray tool blurs over a foot or two), a floor for the smoothing of most shapes.
+    """
     real = load_real_curves()
     parts: list[tuple[float, np.ndarray]] = []
     recipe = []
     if real and rng.random() < 0.7:
-        parts.append((1.0, normalise(real_window(rng, n, samples_per_px, real))))
+        parts.append((1.0, real_window(rng, n, samples_per_px, real)))
         recipe.append("real")
     generators = {
         "walk": lambda: random_walk(rng, n),
@@ -127,6 +153,17 @@ def curve_shape(rng: np.random.Generator, n: int, samples_per_px: float) -> tupl
         parts.append((rng.uniform(0.2, 0.8), spikes(rng, n, samples_per_px)))
         recipe.append("spikes")
     shape = sum(w * p for w, p in parts)
-    # A little fine texture: real pens jitter at the pixel scale.
-    shape = shape + rng.uniform(0.0, 0.03) * rng.standard_normal(n)
-    return normalise(shape), "+".join(recipe)
+    # Tool response: the pen never jumps across the track within one pixel row.
+    absent = ~np.isfinite(shape)
+    # Analog galvanometers smooth over a few pixels; a minority of (digital-era) logs stay jagged.
+    if rng.random() < 0.08:
+        sigma_px = max(np.exp(rng.uniform(np.log(0.7), np.log(2.0))), swing_px / 200.0, 1.5 / samples_per_px)
+    else:
+        sigma_px = max(np.exp(rng.uniform(np.log(1.0), np.log(8.0))), swing_px / 150.0, resolution_px)
+    shape = smooth(np.nan_to_num(shape, nan=0.0), sigma_px * samples_per_px)
+    shape[absent] = np.nan
+    shape = normalise(shape, min_spread=0.35)
+    # A little pen jitter, at most about half a pixel.
+    if swing_px > 0:
+        shape = shape + rng.uniform(0.0, 0.5) / swing_px * rng.standard_normal(n)
+    return shape, "+".join(recipe)

@@ -1,0 +1,67 @@
+"""Crashes the fuzzers already found, each pinned by a strict-xfail case in tests/hostile.
+
+A crash is identified by its signature: the exception type and the innermost frame of VeerDesk code (or
+of the fuzz targets) it escaped from. A known signature is counted and the run goes on, so one open defect
+does not hide the others and CI stays green while its fix is pending; ``run.py --strict`` treats them as
+crashes again. When a defect is fixed, its xfail case starts passing (strict XPASS fails the suite): remove
+the mark there and the entry here together.
+"""
+
+from __future__ import annotations
+
+import traceback
+from types import TracebackType
+
+# (exception type, file, function) -> the hostile-corpus case(s) that reproduce it; "*" matches any
+KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {
+    # core/image.py: Pillow's n_frames raises (TypeError, SyntaxError, ...) on a damaged later page of a
+    # TIFF, and _pil_info reads it outside any try ("*": whatever the exception type).
+    ("*", "veerdesk/core/image.py", "_pil_info"): "images: multipage-next-ifd-*, multipage-second-page-7-bit",
+    # core/layout.py: float() of a JSON integer beyond the float range.
+    ("OverflowError", "veerdesk/core/layout.py", "_number"): "layouts: 400-digit-integer*",
+    # core/layout.py: deeply nested unknown keys are accepted; pickling the layout then overflows the stack.
+    ("RecursionError", "fuzz/targets.py", "_exercise_layout"): "layouts: deep-unknown-key",
+    # core/project.py: load_project has no boundary turning the failures of zipfile, zlib, json, numpy and
+    # os.path into ProjectError; they escape from whichever helper reads the damaged part ("*").
+    ("zlib.error", "veerdesk/core/project.py", "*"): "projects: damaged-deflate-stream",
+    ("EOFError", "veerdesk/core/project.py", "*"): "projects: damaged-deflate-stream, traces-empty",
+    ("NotImplementedError", "veerdesk/core/project.py", "*"): "projects: unknown-compression-method",
+    ("RuntimeError", "veerdesk/core/project.py", "*"): "projects: encrypted-member",
+    ("RecursionError", "veerdesk/core/project.py", "*"): "projects: json-nested-too-deep",
+    ("TypeError", "veerdesk/core/project.py", "*"): "projects: curves-not-a-list",
+    ("ValueError", "veerdesk/core/project.py", "*"): "projects: image-path-with-nul",
+    ("OSError", "veerdesk/core/project.py", "*"): "projects: image-path-too-long",
+    ("zipfile.BadZipFile", "veerdesk/core/project.py", "*"): "projects: traces-truncated-zip",
+}
+
+
+def _type_name(exc: BaseException) -> str:
+    kind = type(exc)
+    module = kind.__module__
+    return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
+def _frame_key(filename: str) -> str | None:
+    normalised = filename.replace("\\", "/")
+    for root in ("veerdesk/", "fuzz/"):
+        at = normalised.rfind("/" + root)
+        if at >= 0:
+            return normalised[at + 1:]
+    return None
+
+
+def signature(exc: BaseException) -> tuple[str, str, str]:
+    """(exception type, file, function) of the innermost VeerDesk or fuzz-target frame."""
+    where = ("?", "?")
+    tb: TracebackType | None = exc.__traceback__
+    for frame in traceback.extract_tb(tb):
+        key = _frame_key(frame.filename)
+        if key is not None and not key.endswith("fuzz/run.py"):
+            where = (key, frame.name)
+    return (_type_name(exc), *where)
+
+
+def is_known(exc: BaseException) -> bool:
+    kind, where, function = signature(exc)
+    candidates = ((kind, where, function), (kind, where, "*"), ("*", where, function))
+    return any(key in KNOWN_DEFECTS for key in candidates)

@@ -1,0 +1,93 @@
+import os
+
+import lasio
+import numpy as np
+import pytest
+
+from veerdesk.core.curves import CurveTrace
+from veerdesk.core.errors import ExportError
+from veerdesk.core.layout import Layout
+from veerdesk.export.las import NULL_VALUE, write_las
+
+
+def layout(step=0.5, ties=((10.0, 1200.0), (410.0, 1300.0)), unit="FT"):
+    return Layout.from_dict({
+        "version": 1,
+        "well": {"name": "SMITH 1-32", "uwi": "15-131-20215", "company": "ACME OIL", "field": "WILDCAT"},
+        "depth": {"unit": unit, "ties": [list(t) for t in ties], "step": step},
+        "tracks": [
+            {"x0": 0, "x1": 100, "curves": [
+                {"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150},
+                {"mnemonic": "CALI", "unit": "IN", "left": 6, "right": 16, "style": "dashed"}]},
+            {"x0": 110, "x1": 200, "scale": "log", "curves": [
+                {"mnemonic": "ILD", "unit": "OHMM", "left": 0.2, "right": 2000}]},
+        ],
+    })
+
+
+def trace(lay, name, values):
+    depth = lay.depth_grid()
+    return CurveTrace(name, depth, values, np.ones(depth.size))
+
+
+def test_read_back_matches_values_header_and_nulls(tmp_path):
+    lay = layout()
+    depth = lay.depth_grid()
+    rng = np.random.default_rng(1)
+    gr = rng.uniform(0, 150, depth.size)
+    gr[[0, 5, 6]] = np.nan
+    ild = 10 ** rng.uniform(-0.5, 3, depth.size)
+    out = tmp_path / "well.las"
+    write_las(out, lay, {"GR": trace(lay, "GR", gr), "ILD": trace(lay, "ILD", ild)})
+    las = lasio.read(out)
+    assert las.version["VERS"].value == 2.0
+    assert las.keys() == ["DEPT", "GR", "CALI", "ILD"]
+    assert las.well["NULL"].value == NULL_VALUE
+    assert "-999.25" in out.read_text()
+    assert las.well["WELL"].value == "SMITH 1-32" and las.well["UWI"].value == "15-131-20215"
+    assert las.well["COMP"].value == "ACME OIL" and las.well["FLD"].value == "WILDCAT"
+    assert las.well["STRT"].value == depth[0] == 1200.0
+    assert las.well["STOP"].value == depth[-1] == 1300.0
+    assert las.well["STEP"].value == 0.5 and las.well["STRT"].unit == "FT"
+    assert np.array_equal(las["DEPT"], depth)
+    assert np.array_equal(np.isnan(las["GR"]), np.isnan(gr))
+    np.testing.assert_allclose(las["GR"], gr, atol=5e-6)
+    np.testing.assert_allclose(las["ILD"], ild, atol=5e-6)
+    assert np.isnan(las["CALI"]).all()  # a layout curve without a trace is all NULL, not missing
+    assert [c.unit for c in las.curves] == ["FT", "GAPI", "IN", "OHMM"]
+
+
+def test_metres_and_decreasing_depth_with_odd_step(tmp_path):
+    lay = layout(step=0.1524, ties=((0.0, 500.0), (300.0, 450.0)), unit="M")
+    depth = lay.depth_grid()
+    out = tmp_path / "m.las"
+    write_las(out, lay, {"GR": trace(lay, "GR", np.linspace(0, 1, depth.size))})
+    las = lasio.read(out)
+    assert las.well["STRT"].unit == "M"
+    np.testing.assert_allclose(las["DEPT"], depth, atol=5e-6)
+    assert las.well["STEP"].value == pytest.approx(0.1524)
+    assert las.well["STOP"].value == pytest.approx(las.well["STRT"].value + (depth.size - 1) * 0.1524, abs=1e-4)
+
+
+def test_wrong_length_trace_is_refused_and_nothing_written(tmp_path):
+    lay = layout()
+    out = tmp_path / "bad.las"
+    bad = CurveTrace("GR", np.arange(5.0), np.arange(5.0), np.ones(5))
+    with pytest.raises(ExportError, match="GR"):
+        write_las(out, lay, {"GR": bad})
+    assert os.listdir(tmp_path) == []
+
+
+def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    lay = layout()
+    out = tmp_path / "keep.las"
+    out.write_text("previous")
+
+    def boom(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("veerdesk.export.las.open", boom, raising=False)
+    with pytest.raises(ExportError):
+        write_las(out, lay, {})
+    assert out.read_text() == "previous"
+    assert sorted(os.listdir(tmp_path)) == ["keep.las"]

@@ -1,0 +1,106 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from veerdesk.core.errors import CancelledError, ModelError
+from veerdesk.inference import segment
+from veerdesk.inference.segment import SegmentationResult, TileDone, choose_settings, run_segmentation, segment_page
+
+
+class InkModel(nn.Module):
+    """Pointwise: dark pixels → class 1, light → class 0 (so any tiling must reproduce it exactly)."""
+
+    def forward(self, x):
+        ink = 1.0 - x
+        return torch.cat([4.0 - 8.0 * ink, 8.0 * ink - 4.0, torch.full_like(x, -6.0)], dim=1)
+
+
+class SmallConv(nn.Module):
+    """A random 3-layer conv net with a 7-px receptive radius (well inside the margin)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.net = nn.Sequential(nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.Conv2d(8, 8, 5, padding=2), nn.ReLU(),
+                                 nn.Conv2d(8, 3, 7, padding=3))
+
+    def forward(self, x):
+        return self.net(1.0 - x)
+
+
+def page(h=300, w=260, seed=0):
+    rng = np.random.default_rng(seed)
+    pixels = np.full((h, w), 255, np.uint8)
+    pixels[rng.integers(0, h, 400), rng.integers(0, w, 400)] = 0
+    pixels[:, 100:103] = 20
+    return pixels
+
+
+def test_pointwise_model_is_reproduced_exactly_by_the_tiles():
+    pixels = page()
+    result = run_segmentation(pixels, InkModel().eval(), tile=64, margin=8, device="cpu", precision="fp32")
+    assert result.class_map.dtype == np.uint8 and result.class_map.shape == pixels.shape
+    assert np.array_equal(result.class_map, (pixels < 128).astype(np.uint8))
+    assert result.confidence.dtype == np.uint8 and result.confidence.min() > 200
+
+
+def test_tiles_are_seamless_for_a_conv_net():
+    pixels = page(seed=3)
+    model = SmallConv().eval()
+    tiled = run_segmentation(pixels, model, tile=64, margin=12, device="cpu", precision="fp32", skip_paper=False)
+    with torch.no_grad():
+        logits = model(torch.from_numpy(pixels).float()[None, None] / 255.0)
+    whole = logits[0].argmax(0).numpy().astype(np.uint8)
+    assert np.mean(tiled.class_map == whole) > 0.999
+    prob = torch.softmax(logits[0], 0).max(0).values.numpy() * 255
+    assert np.abs(tiled.confidence.astype(float) - prob).max() <= 1.01
+
+
+def test_progress_events_then_result_and_blank_tiles_skipped():
+    pixels = np.full((200, 200), 255, np.uint8)
+    pixels[10:20, 10:20] = 0
+    events = list(segment_page(pixels, InkModel().eval(), tile=64, margin=8, device="cpu"))
+    tiles, result = events[:-1], events[-1]
+    assert all(isinstance(e, TileDone) for e in tiles) and isinstance(result, SegmentationResult)
+    assert [e.done for e in tiles] == list(range(1, len(tiles) + 1))
+    assert all(e.total == len(tiles) for e in tiles)
+    assert result.skipped_tiles == sum(e.skipped for e in tiles) == len(tiles) - 1
+    first = tiles[0]
+    y0, x0, y1, x1 = first.rect
+    assert first.class_tile.shape == (y1 - y0, x1 - x0) and first.class_tile[12, 12] == 1
+    assert (result.class_map[40:, 40:] == 0).all() and (result.confidence[40:, 40:] == 255).all()
+
+
+def test_cancel_stops_between_tiles():
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(CancelledError):
+        list(segment_page(page(), InkModel().eval(), tile=64, margin=8, device="cpu", cancel=cancel))
+    assert len(calls) == 3
+
+
+def test_large_pages_use_a_memory_mapped_class_map(monkeypatch):
+    monkeypatch.setattr(segment, "MEMMAP_PIXELS", 1000)
+    result = run_segmentation(page(), InkModel().eval(), tile=128, margin=8, device="cpu")
+    assert isinstance(result.class_map, np.memmap) and isinstance(result.confidence, np.memmap)
+    assert np.array_equal(result.class_map, (page() < 128).astype(np.uint8))
+
+
+def test_bf16_path_gives_the_same_classes_on_clear_input():
+    pixels = page(seed=5)
+    result = run_segmentation(pixels, InkModel().eval(), tile=64, margin=8, device="cpu", precision="bf16")
+    assert result.precision == "bf16"
+    assert np.array_equal(result.class_map, (pixels < 128).astype(np.uint8))
+
+
+def test_device_choice():
+    assert choose_settings("cpu", "fp32").device.type == "cpu"
+    if not torch.cuda.is_available():
+        assert choose_settings("auto").device.type == "cpu"
+        with pytest.raises(ModelError, match="CUDA"):
+            choose_settings("cuda")

@@ -1,0 +1,184 @@
+import numpy as np
+import pytest
+from trace_drawing import draw_curve, make_layout
+
+from veerdesk.core.curves import coverage_of, r_squared
+from veerdesk.inference.trace import find_runs, trace_curves
+
+H, W = 400, 300
+
+
+def wiggle(depth: np.ndarray, lo: float, hi: float, period: float, phase: float = 0.0) -> np.ndarray:
+    t = (depth - depth[0]) / period * 2 * np.pi + phase
+    return lo + (hi - lo) * (0.5 + 0.35 * np.sin(t) + 0.1 * np.sin(3.1 * t + 1.0))
+
+
+def one_track(curves, x0=40, x1=260, scale="linear"):
+    return [{"x0": x0, "x1": x1, "scale": scale, "curves": curves}]
+
+
+def test_runs_have_subpixel_centres_and_confidence():
+    cm = np.zeros((3, 20), np.uint8)
+    cm[1, 10:13] = 1
+    cm[2, 4] = 1
+    cm[2, 6:8] = 2
+    conf = np.full_like(cm, 255)
+    conf[1, 10] = 0
+    runs = find_runs(cm, conf, 1, (0, 3), (0, 20))
+    assert runs.row.tolist() == [1, 2]
+    assert runs.centre.tolist() == [11.5, 4.5]
+    assert runs.confidence[0] == pytest.approx(2 / 3)
+
+
+def test_solid_linear_curve_is_recovered():
+    layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}]), height=H)
+    truth = wiggle(layout.depth_grid(), 20, 130, 30)
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "GR", truth, cls=1, thickness=3)
+    traces = trace_curves(mask, np.full_like(mask, 200), layout)
+    gr = traces["GR"]
+    assert np.array_equal(gr.depth, layout.depth_grid())
+    assert r_squared(truth, gr.value) > 0.999
+    assert coverage_of(truth, gr.value) > 0.98
+    assert np.allclose(gr.confidence[gr.present], 200 / 255, atol=0.01)
+
+
+@pytest.mark.parametrize("scale,left,right", [("log", 0.2, 2000.0), ("linear", 0.45, -0.15), ("log", 2000.0, 0.2)])
+def test_log_and_reversed_scales(scale, left, right):
+    layout = make_layout(one_track([{"mnemonic": "X", "unit": "U", "left": left, "right": right}], scale=scale),
+                         height=H)
+    depth = layout.depth_grid()
+    if scale == "log":
+        truth = 10 ** wiggle(depth, np.log10(0.5), np.log10(500), 25)
+    else:
+        truth = wiggle(depth, -0.1, 0.4, 25)
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "X", truth, cls=1, thickness=2)
+    x = trace_curves(mask, None, layout)["X"]
+    fit_truth = np.log10(truth) if scale == "log" else truth
+    fit_value = np.log10(x.value) if scale == "log" else x.value
+    assert r_squared(fit_truth, fit_value) > 0.999
+    assert x.coverage > 0.98
+
+
+def test_heavy_and_light_solid_curves_keep_identity_through_crossings():
+    layout = make_layout(one_track([
+        {"mnemonic": "HEAVY", "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "heavy"},
+        {"mnemonic": "LIGHT", "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "light"},
+    ]), height=H)
+    depth = layout.depth_grid()
+    heavy = wiggle(depth, 10, 90, 40)
+    light = wiggle(depth, 10, 90, 40, phase=np.pi) + 5
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "HEAVY", heavy, cls=1, thickness=5)
+    draw_curve(mask, layout, "LIGHT", light, cls=1, thickness=1)
+    traces = trace_curves(mask, None, layout)
+    # Swapped identities after a crossing would give a negative R²; small errors inside crossings are allowed.
+    assert r_squared(heavy, traces["HEAVY"].value) > 0.98
+    assert r_squared(light, traces["LIGHT"].value) > 0.98
+
+
+def test_dashed_and_dotted_curves_of_one_track_are_told_apart():
+    layout = make_layout(one_track([
+        {"mnemonic": "DASH", "unit": "", "left": 0, "right": 100, "style": "dashed"},
+        {"mnemonic": "DOT", "unit": "", "left": 0, "right": 100, "style": "dotted"},
+    ]), height=H)
+    depth = layout.depth_grid()
+    dashed = wiggle(depth, 10, 90, 45)
+    dotted = wiggle(depth, 20, 80, 45, phase=2.0)
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "DASH", dashed, cls=2, thickness=2, dash=(12, 6))
+    draw_curve(mask, layout, "DOT", dotted, cls=2, thickness=2, dash=(2, 5))
+    traces = trace_curves(mask, None, layout)
+    assert r_squared(dashed, traces["DASH"].value) > 0.97
+    assert r_squared(dotted, traces["DOT"].value) > 0.97
+    assert traces["DASH"].coverage > 0.9 and traces["DOT"].coverage > 0.9
+
+
+def test_dash_gaps_are_bridged_but_long_absences_stay_absent():
+    layout = make_layout(one_track([{"mnemonic": "CALI", "unit": "IN", "left": 6, "right": 16, "style": "dashed"}]),
+                         height=H)
+    depth = layout.depth_grid()
+    truth = wiggle(depth, 7, 15, 35)
+    truth[(depth > depth[0] + 30) & (depth < depth[0] + 60)] = np.nan  # 120 rows with no curve at all
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "CALI", truth, cls=2, thickness=2, dash=(10, 8))
+    cali = trace_curves(mask, None, layout)["CALI"]
+    assert r_squared(truth, cali.value) > 0.995
+    assert coverage_of(truth, cali.value) > 0.95
+    absent = np.isnan(truth)
+    inner = absent & (depth > depth[0] + 32) & (depth < depth[0] + 58)
+    assert np.isnan(cali.value[inner]).all()
+    assert (cali.confidence[np.isnan(cali.value)] == 0).all()
+
+
+def test_wrap_around_switches_to_the_backup_scale():
+    layout = make_layout(one_track([{"mnemonic": "CALI", "unit": "IN", "left": 6, "right": 16,
+                                     "backup": {"left": 16, "right": 26}}]), height=H)
+    depth = layout.depth_grid()
+    truth = 11 + 10 * np.sin((depth - depth[0]) / 90 * 2 * np.pi)  # 1 .. 21: leaves the right edge and comes back
+    truth = np.clip(truth, 6.5, None)
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "CALI", truth, cls=1, thickness=2, wrap=True)
+    cali = trace_curves(mask, None, layout)["CALI"]
+    assert np.nanmax(cali.value) > 20
+    assert r_squared(truth, cali.value) > 0.995
+    assert coverage_of(truth, cali.value) > 0.95
+
+
+def test_without_backup_nothing_is_invented_beyond_the_edge():
+    layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}]), height=H)
+    mask = np.zeros((H, W), np.uint8)
+    traces = trace_curves(mask, None, layout)
+    assert np.isnan(traces["GR"].value).all()
+    assert (traces["GR"].confidence == 0).all()
+
+
+def test_speckle_noise_does_not_derail_the_trace():
+    layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}]), height=H)
+    truth = wiggle(layout.depth_grid(), 20, 130, 30)
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "GR", truth, cls=1, thickness=3)
+    rng = np.random.default_rng(0)
+    ys, xs = rng.integers(0, H, 300), rng.integers(40, 260, 300)
+    mask[ys, xs] = 1
+    gr = trace_curves(mask, None, layout)["GR"]
+    assert r_squared(truth, gr.value) > 0.99
+    assert gr.coverage > 0.95
+
+
+def test_curves_outside_the_page_are_absent():
+    layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}], x0=400, x1=500),
+                         height=H)
+    gr = trace_curves(np.zeros((H, W), np.uint8), None, layout)["GR"]
+    assert np.isnan(gr.value).all() and gr.depth.size == layout.depth_grid().size
+
+
+def test_look_alike_curves_are_followed_through_crossings_without_mixing():
+    # Same width: the mask cannot say which is 'heavy', but each output must be one whole curve, not a mix.
+    layout = make_layout(one_track([
+        {"mnemonic": "A", "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "heavy"},
+        {"mnemonic": "B", "unit": "", "left": 0, "right": 100, "style": "solid"},
+    ]), height=H)
+    depth = layout.depth_grid()
+    a = wiggle(depth, 10, 90, 40)
+    b = wiggle(depth, 10, 90, 40, phase=np.pi) + 5
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "A", a, cls=1, thickness=2)
+    draw_curve(mask, layout, "B", b, cls=1, thickness=2)
+    traces = trace_curves(mask, None, layout)
+    got_a, got_b = traces["A"].value, traces["B"].value
+    straight = min(r_squared(a, got_a), r_squared(b, got_b))
+    swapped = min(r_squared(b, got_a), r_squared(a, got_b))
+    assert max(straight, swapped) > 0.99
+    assert traces["A"].coverage > 0.95 and traces["B"].coverage > 0.95
+
+
+def test_class_confusion_does_not_cost_samples_when_a_track_has_one_class():
+    layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}]), height=H)
+    truth = wiggle(layout.depth_grid(), 20, 130, 30)
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "GR", truth, cls=1, thickness=3)
+    mask[150:260][mask[150:260] == 1] = 2  # the model called a long stretch "non-solid"
+    gr = trace_curves(mask, None, layout)["GR"]
+    assert gr.coverage > 0.98 and r_squared(truth, gr.value) > 0.999

@@ -1,0 +1,52 @@
+"""Self-check: tracing a synthetic page's TRUTH mask through its layout gives back the truth LAS.
+
+This isolates the tracer from the model: any loss here is geometry or identity, not segmentation.
+Curves alone in their mask class in their track are recovered almost exactly. Tracks holding several
+curves of one class (which the mask cannot tell apart except by width / dash size / continuity) are
+still far from it on these generated pages; that aggregate is measured in bench/bench_digitize_accuracy.py
+rather than asserted here.
+"""
+
+import numpy as np
+import pytest
+
+from veerdesk.core.curves import coverage_of, r_squared
+from veerdesk.inference.trace import class_of, trace_curves
+
+synth = pytest.importorskip("veerdesk.synth")
+
+SEEDS = (0, 1, 2, 3, 4, 5)
+
+
+def scores(seed):
+    page = synth.generate_page(seed, width=(1200, 1600), height=(1200, 1600))
+    traces = trace_curves(page.mask, None, page.layout)
+    out = []
+    for _, track, curve in page.layout.curves():
+        truth, value = page.truth[curve.mnemonic], traces[curve.mnemonic].value
+        if track.scale == "log":
+            truth, value = np.log10(truth), np.log10(value)
+        alone = sum(class_of(c) == class_of(curve) for c in track.curves) == 1
+        out.append((alone, r_squared(truth, value), coverage_of(truth, value), traces[curve.mnemonic]))
+    return page, out
+
+
+@pytest.fixture(scope="module")
+def all_scores():
+    return {seed: scores(seed) for seed in SEEDS}
+
+
+def test_curves_alone_in_their_class_are_reproduced(all_scores):
+    alone = [(r, c) for _, rows in all_scores.values() for a, r, c, _ in rows if a and np.isfinite(r)]
+    assert len(alone) >= 5
+    assert np.median([r for r, _ in alone]) >= 0.99
+    assert np.median([c for _, c in alone]) >= 0.95
+
+
+def test_traces_live_on_the_layout_grid_with_confidence_only_where_present(all_scores):
+    for page, rows in all_scores.values():
+        grid = page.layout.depth_grid()
+        for *_, trace in rows:
+            assert np.array_equal(trace.depth, grid)
+            assert (trace.confidence[~trace.present] == 0).all()
+            assert (trace.confidence[trace.present] > 0).all()

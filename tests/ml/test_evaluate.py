@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+from ml_standin import TINY_MODEL, standin_page
+
+from veerdesk.core.errors import ModelError
+from veerdesk.ml.evaluate import _curve_fit, _simple_tiles, evaluate, evaluate_pages, format_report, segment_simple
+from veerdesk.ml.model import build_model, prepare_for_inference
+from veerdesk.ml.weights import save_weights
+
+
+def test_evaluation_runs_end_to_end_on_two_tiny_pages(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save_weights(build_model(TINY_MODEL), path)
+    seen = []
+    report = evaluate(
+        path, pages=2, seed=3, width=96, height=160, page_factory=standin_page, progress=lambda d, t: seen.append(d)
+    )
+    assert seen == [1, 2]
+    assert report["seeds"] == [3, 4]
+    assert set(report["pixel"]) == {"background", "solid", "non-solid"}
+    for scores in report["pixel"].values():
+        assert 0.0 <= scores["f1"] <= scores["tolerant_f1"] + 1e-9 <= 1.0 + 1e-9
+    assert "not computed" in report["notes"][0]
+    assert "all curves" in report["pixel_by_curve_group"]
+    assert "solid" in format_report(report)
+
+
+def test_tiles_cover_every_pixel_once_in_their_kept_parts():
+    for length in (1, 50, 1024, 1025, 3000):
+        tiles = _simple_tiles(length, 1024, 32)
+        covered = np.zeros(length, int)
+        for start, end, keep0, keep1 in tiles:
+            assert 0 <= start <= keep0 < keep1 <= end <= length and end - start <= 1024
+            covered[keep0:keep1] = 1
+        assert covered.all()
+
+
+def test_tiled_segmentation_returns_page_sized_uint8_maps():
+    model = prepare_for_inference(build_model(TINY_MODEL))
+    pixels = np.full((70, 90), 255, np.uint8)
+    classes, confidence = segment_simple(model, pixels, tile=64, margin=8)
+    assert classes.shape == confidence.shape == (70, 90)
+    assert classes.dtype == confidence.dtype == np.uint8
+
+
+def test_curve_fit_scores_r2_and_coverage():
+    truth = np.linspace(0, 10, 100)
+    traced = truth.copy()
+    traced[:50] = np.nan
+    r2, coverage = _curve_fit(truth, traced, log_scale=False)
+    assert r2 == 1.0 and coverage == 0.5
+    r2_bad, _ = _curve_fit(truth, truth[::-1], log_scale=False)
+    assert r2_bad < 0
+
+
+class _Trace:
+    def __init__(self, value):
+        self.value = value
+
+
+def _perfect_tracer(class_map, confidence, layout):
+    # Stands in for veerdesk.inference.trace_curves: returns the truth for GR, nothing for RES.
+    return {"GR": _Trace(np.linspace(0, 150, 20))}
+
+
+def test_report_splits_by_curve_group_and_scores_recovered_curves():
+    model = prepare_for_inference(build_model(TINY_MODEL))
+    report = evaluate_pages(
+        model, pages=1, seed=0, width=64, height=96, page_factory=standin_page, tracer=_perfect_tracer
+    )
+    groups = report["pixel_by_curve_group"]
+    assert {"all curves", "style solid", "style dashed", "weight heavy", "width 1 px", "width 4+ px"} <= set(groups)
+    assert groups["style solid"]["pixels"] + groups["style dashed"]["pixels"] == groups["all curves"]["pixels"]
+    fits = report["curves_by_group"]
+    assert fits["style solid"]["median_r2"] == 1.0 and fits["style solid"]["median_coverage"] == 1.0
+    assert fits["style dashed"]["median_coverage"] == 0.0
+    assert report["notes"] == []
+    assert "recovered style solid" in format_report(report)
+
+
+def test_evaluation_refuses_training_seeds():
+    model = prepare_for_inference(build_model(TINY_MODEL))
+    with pytest.raises(ModelError, match="training data"):
+        evaluate_pages(model, pages=2, seed=999_999, page_factory=standin_page)

@@ -1,0 +1,96 @@
+import json
+
+import pytest
+from ml_standin import TINY_MODEL, standin_stream
+
+from veerdesk.core.errors import ModelError
+from veerdesk.ml.train import TrainConfig, learning_rate, train
+from veerdesk.ml.weights import load_model
+
+
+def _config(**overrides) -> TrainConfig:
+    base = dict(
+        model=TINY_MODEL,
+        crop=64,
+        batch_size=2,
+        val_crop=64,
+        val_crops=2,
+        val_every=3,
+        log_every=2,
+        checkpoint_every=4,
+        loader_workers=0,
+        warmup_steps=2,
+        max_steps=5,
+    )
+    base.update(overrides)
+    return TrainConfig(**base)
+
+
+def _run(config, out, **kwargs):
+    return list(train(config, out, minutes=10, stream_factory=standin_stream, **kwargs))
+
+
+def test_training_logs_checkpoints_and_saves_weights(tmp_path):
+    events = _run(_config(), tmp_path)
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "done"
+    assert {"step", "validation", "checkpoint"} <= set(kinds)
+    assert events[-1].step == 5
+    log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [entry["kind"] for entry in log] == kinds
+    assert "f1_solid" in next(entry for entry in log if entry["kind"] == "step")
+    model, _, card = load_model(tmp_path / "best.safetensors")
+    assert card["steps"] >= 3
+    load_model(tmp_path / "latest.safetensors")
+
+
+def test_training_resumes_from_checkpoint(tmp_path):
+    _run(_config(max_steps=4), tmp_path)
+    events = _run(_config(max_steps=7), tmp_path)
+    assert events[0].values["resumed_from"] == "checkpoint at step 4"
+    assert events[0].step == 4
+    assert events[-1].step == 7
+
+
+def test_closing_the_generator_keeps_a_checkpoint(tmp_path):
+    run = train(_config(max_steps=100, checkpoint_every=1000), tmp_path, minutes=10, stream_factory=standin_stream)
+    for event in run:
+        if event.kind == "step" and event.step >= 2:
+            break
+    run.close()
+    events = _run(_config(max_steps=3), tmp_path)
+    assert events[0].step == 2
+
+
+def test_resume_with_another_model_is_refused(tmp_path):
+    _run(_config(max_steps=1), tmp_path)
+    other = TINY_MODEL.__class__(channels=(4, 4, 8, 8, 8), attention_heads=2)
+    with pytest.raises(ModelError, match="different model configuration"):
+        _run(_config(model=other), tmp_path)
+
+
+def test_init_from_weights(tmp_path):
+    _run(_config(max_steps=3), tmp_path / "a")
+    events = _run(_config(max_steps=2), tmp_path / "b", init=tmp_path / "a" / "latest.safetensors")
+    assert events[0].values["resumed_from"].startswith("weights")
+
+
+def test_training_seeds_cannot_overlap_evaluation_seeds():
+    with pytest.raises(ModelError, match="train_seed"):
+        _config(train_seed=5)
+    with pytest.raises(ModelError, match="val_seed"):
+        _config(val_seed=2_000_000)
+
+
+def test_learning_rate_warms_up_then_decays():
+    config = _config(lr=1.0, min_lr_ratio=0.1, warmup_steps=10)
+    assert learning_rate(config, 0.0, 0) == pytest.approx(0.1)
+    assert learning_rate(config, 0.0, 50) == pytest.approx(1.0)
+    assert learning_rate(config, 0.5, 50) == pytest.approx(0.55)
+    assert learning_rate(config, 1.0, 50) == pytest.approx(0.1)
+
+
+def test_training_with_a_loader_worker_process(tmp_path):
+    # The worker is spawned (a forked one can deadlock in OpenCV's thread pool); the factory must pickle.
+    events = _run(_config(max_steps=2, loader_workers=1), tmp_path)
+    assert events[-1].step == 2

@@ -1,0 +1,410 @@
+"""The whole flow through the real widgets: open, set up the layout, run, review, correct, undo, export, save, recover."""
+
+from __future__ import annotations
+
+import lasio
+import numpy as np
+import pytest
+from fake_jobs import WEAK_GR, BlockingJob, deterministic_job, failing_job
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from veerdesk.core import project as projects
+from veerdesk.core.commands import SetTraces
+from veerdesk.core.layout import load_layout
+from veerdesk.ui.main_window import MainWindow
+
+
+def vp(window: MainWindow, x: float, y: float) -> QPoint:
+    """Viewport position of image point (x, y)."""
+    return window.view.mapFromScene(QPointF(x, y))
+
+
+def drag(qtbot, window, a: tuple[float, float], b: tuple[float, float], steps: int = 4) -> None:
+    viewport = window.view.viewport()
+    qtbot.mousePress(viewport, Qt.LeftButton, pos=vp(window, *a))
+    for k in range(1, steps + 1):
+        t = k / steps
+        qtbot.mouseMove(viewport, vp(window, a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])))
+    qtbot.mouseRelease(viewport, Qt.LeftButton, pos=vp(window, *b))
+
+
+def open_with_layout(window, sheet) -> None:
+    image, layout = sheet
+    assert window.open_image(str(image))
+    assert window.load_layout(str(layout))
+
+
+def wait_for_run(qtbot, window, timeout: int = 10_000) -> None:
+    # The job clears itself when its thread has ended (a fast job may finish before we could wait on a signal).
+    qtbot.waitUntil(lambda: window.job is None, timeout=timeout)
+
+
+def run_fake(qtbot, window, factory=deterministic_job) -> None:
+    window.job_factory_override = factory
+    assert window.run_model()
+    wait_for_run(qtbot, window)
+
+
+def test_open_builds_the_pyramid_and_fits_width(make_window, qtbot, sheet):
+    window = make_window()
+    assert window.open_image(str(sheet[0]))
+    qtbot.waitUntil(lambda: window.pyramid.built_levels() == window.pyramid.levels)
+    assert window.page.pixels.shape == (1200, 440)
+    visible = window.view.visible_scene_rect()
+    assert visible.left() <= 1 and visible.right() >= 439  # the whole width is in view (to a pixel)
+    window.view.zoom_100()
+    assert window.view.scale_factor == pytest.approx(1.0)
+    assert window.recent.load()[0].endswith("sheet.png")
+
+
+def test_bad_file_shows_an_error_and_keeps_the_app_running(make_window, tmp_path):
+    window = make_window()
+    bad = tmp_path / "broken.tif"
+    bad.write_bytes(b"II*\x00garbage")
+    assert not window.open_image(str(bad))
+    assert window.prompts.errors and "broken.tif" in window.prompts.errors[0]
+    assert window.page is None
+
+
+def test_wheel_zoom_keeps_the_point_under_the_cursor(make_window, sheet):
+    window = make_window()
+    window.open_image(str(sheet[0]))
+    anchor = QPointF(window.view.viewport().width() * 0.3, window.view.viewport().height() * 0.6)
+    before = window.view.mapToScene(anchor.toPoint())
+    window.view.zoom_by(2.0, anchor)
+    after = window.view.mapToScene(anchor.toPoint())
+    assert abs(after.x() - before.x()) < 2 and abs(after.y() - before.y()) < 2
+
+
+def test_keyboard_panning_moves_down_the_sheet(make_window, qtbot, sheet):
+    window = make_window()
+    window.open_image(str(sheet[0]))
+    window.view.zoom_100()
+    window.view.show_top()
+    top = window.view.visible_scene_rect().top()
+    qtbot.keyClick(window.view, Qt.Key_PageDown)
+    assert window.view.visible_scene_rect().top() > top + 100
+
+
+def test_layout_by_clicks_drags_and_table(make_window, qtbot, sheet):
+    window = make_window(depths=[1000.0, 1100.0])
+    window.open_image(str(sheet[0]))
+    window.view.zoom_by(1.0)
+    window.set_tool("tie")
+    for y in (100, 1100):
+        window.view.centerOn(200, y)
+        pos = vp(window, 200, y)
+        qtbot.mouseClick(window.view.viewport(), Qt.LeftButton, pos=pos)
+        if y == 100:
+            # One tie is not a depth axis yet: the panel says why, the document has no layout.
+            assert "ties" in window.layout_panel.validation_message() and window.doc.layout is None
+    assert window.layout_panel.ties.rowCount() == 2
+    assert [d for _, d in window.doc.layout.depth.ties] == [1000.0, 1100.0]
+    assert window.view.layout_for_ruler is window.doc.layout  # the depth ruler appears
+    window.set_tool("track")
+    window.view.centerOn(100, 300)
+    drag(qtbot, window, (10, 300), (210, 310))
+    assert window.doc.layout is not None and window.doc.layout.tracks[0].x0 == 10
+    assert "valid" in window.layout_panel.validation_message()
+    qtbot.mouseClick(window.layout_panel.add_curve, Qt.LeftButton)
+    assert [c.mnemonic for _, _, c in window.doc.layout.curves()] == ["CURVE1"]
+    # An invalid cell is reported live and leaves the document's layout alone.
+    window.layout_panel.curves.item(0, 3).setText("abc")
+    assert "left" in window.layout_panel.validation_message() and "number" in window.layout_panel.validation_message()
+    assert window.doc.layout.curves()[0][2].left == 0
+    labels = window.stack.labels()
+    assert labels[0].startswith("Add depth tie 1100") and labels[1].startswith("Set track 1")
+    assert labels[-1] == "Add curve"
+    window.stack_undo()
+    assert window.doc.layout.curves() == []
+    assert window.layout_panel.curves.rowCount() == 0
+
+
+def test_run_applies_results_as_one_undoable_command(make_window, qtbot, sheet):
+    window = make_window()
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window)
+    assert set(window.doc.traces) == {"GR", "CALI", "ILD"}
+    assert window.doc.masks is not None and window.view.mask_item is not None
+    assert window.device_label.text().startswith("model on fake cpu")
+    assert window.stack.labels()[-1] == "Run model" and window.doc.dirty
+    assert window.view.curves.paths and window.view.curves.bands
+    # The overlay shows the document's masks, reduced with max so thin lines survive zooming out.
+    pyramid = window.view.mask_item.pyramid
+    assert pyramid.base is window.doc.masks.class_map
+    class_map = window.doc.masks.class_map
+    expected = class_map[:1024, :440].reshape(512, 2, 220, 2).max(axis=(1, 3))
+    assert np.array_equal(pyramid.tile(1, 0, 0), expected) and expected.any()
+    window.stack_undo()
+    assert window.doc.traces == {} and window.doc.masks is None and window.view.mask_item is None
+
+
+def test_real_model_runs_in_the_worker(make_window, qtbot, sheet, tiny_weights):
+    window = make_window()
+    window.weights = tiny_weights
+    open_with_layout(window, sheet)
+    assert window.run_model()
+    wait_for_run(qtbot, window, timeout=60_000)
+    assert window.prompts.errors == []
+    assert set(window.doc.traces) == {"GR", "CALI", "ILD"}
+    assert window.doc.masks.class_map.shape == (1200, 440)
+    assert "cpu" in window.device_label.text()
+    # Re-running a region goes through the same pipeline on a crop, and touches only that depth range.
+    before = {k: t.value.copy() for k, t in window.doc.traces.items()}
+    assert window.rerun_region(400.0, 600.0)
+    wait_for_run(qtbot, window, timeout=60_000)
+    assert window.prompts.errors == [] and window.stack.labels()[-1].startswith("Re-run model")
+    d0, d1 = window.doc.layout.depth.depth_at_row(np.array([400.0, 600.0]))
+    for name, old in before.items():
+        depth = window.doc.trace(name).depth
+        outside = (depth < d0 - 1e-6) | (depth > d1 + 1e-6)
+        assert np.array_equal(window.doc.trace(name).value[outside], old[outside], equal_nan=True)
+
+
+def test_cancel_leaves_the_document_unchanged(make_window, qtbot, sheet):
+    window = make_window()
+    open_with_layout(window, sheet)
+    before = window.doc.copy()
+    blocking = BlockingJob()
+    window.job_factory_override = blocking
+    assert window.run_model()
+    qtbot.waitUntil(blocking.started.is_set)
+    assert window.cancel_button.isVisible()
+    # The finished tile is painted while the run goes on (preview, not the document).
+    qtbot.waitUntil(lambda: window.view.mask_item.pyramid.base[:100].all())
+    assert window.view.mask_item.pyramid.tile(2, 0, 0)[:25].all()
+    with qtbot.waitSignal(window.job.cancelled, timeout=10_000):
+        qtbot.mouseClick(window.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.job is None)
+    assert window.doc.same_content(before) and window.doc.masks is None
+    assert window.view.mask_item is None and window.prompts.errors == []
+    assert window.stack.labels() == ["Load layout sheet.layout.json"]
+
+
+def test_a_failed_run_shows_the_error_and_changes_nothing(make_window, qtbot, sheet):
+    window = make_window()
+    open_with_layout(window, sheet)
+    before = window.doc.copy()
+    window.job_factory_override = failing_job
+    window.run_model()
+    wait_for_run(qtbot, window)
+    assert window.prompts.errors == ["model weights /nowhere.safetensors not found"]
+    assert window.doc.same_content(before)
+
+
+def test_review_queue_walk_accept_and_undo(make_window, qtbot, sheet):
+    window = make_window()
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window)
+    panel = window.review_panel
+    assert panel.queue.progress == (0, 2)
+    qtbot.mouseClick(panel.next_button, Qt.LeftButton)
+    item = panel.current()
+    assert item.mnemonic == "GR" and (item.depth_top, item.depth_bottom) == WEAK_GR
+    # The view jumped there: the stretch's rows are on screen and highlighted.
+    rows = window.doc.layout.depth.row_at_depth(np.array(WEAK_GR))
+    visible = window.view.visible_scene_rect()
+    assert visible.top() <= rows.min() and visible.bottom() >= rows.max()
+    assert window.view.highlight.isVisible()
+    qtbot.mouseClick(panel.accept_button, Qt.LeftButton)
+    assert panel.queue.progress == (1, 2)
+    assert panel.current().mnemonic == "ILD"  # moved on to the next unreviewed stretch
+    assert "1 / 2" in panel.progress.format()
+    panel.threshold.setValue(0.2)
+    assert panel.queue.progress == (1, 1)
+    panel.threshold.setValue(0.5)
+    window.stack_undo()
+    assert panel.queue.progress == (0, 2)
+
+
+def test_corrections_by_gesture_with_undo_redo_shortcuts(make_window, qtbot, sheet):
+    window = make_window()
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window)
+    layout = window.doc.layout
+    row = lambda d: float(layout.depth.row_at_depth(d))  # noqa: E731
+    window.view.set_scale(0.6, QPointF(200, 500))
+    window.curve_combo.setCurrentText("GR")
+    original = window.doc.trace("GR").value.copy()
+
+    window.set_tool("erase")
+    drag(qtbot, window, (100, row(1040)), (100, row(1045)))
+    assert window.stack.labels()[-1].startswith("Erase GR")
+    i0, i1 = window.doc.index_range("GR", 1041, 1044)
+    assert np.isnan(window.doc.trace("GR").value[i0:i1]).all()
+
+    window.set_tool("redraw")
+    drag(qtbot, window, (50, row(1020)), (150, row(1030)), steps=8)
+    assert window.stack.labels()[-1].startswith("Redraw GR")
+    j0, j1 = window.doc.index_range("GR", 1021, 1029)
+    assert np.all(np.diff(window.doc.trace("GR").value[j0:j1]) > 0)  # follows the stroke to the right
+
+    window.other_combo.setCurrentText("CALI")
+    window.set_tool("swap")
+    cali = window.doc.trace("CALI").value.copy()
+    drag(qtbot, window, (100, row(1070)), (100, row(1075)))
+    k0, k1 = window.doc.index_range("GR", 1070.5, 1074.5)
+    assert np.array_equal(window.doc.trace("GR").value[k0:k1], cali[k0:k1])
+
+    window.set_tool("move")
+    gr = window.doc.trace("GR")
+    idx = int(np.searchsorted(gr.depth, 1090.0))
+    _, track, curve = layout.curve("GR")
+    x = float(track.column_at_value(gr.value[idx], curve.scale))
+    count = len(window.stack)
+    drag(qtbot, window, (x, row(1090.0)), (x + 30, row(1090.0)), steps=5)
+    assert len(window.stack) == count + 1  # the whole drag is one entry
+    assert window.doc.trace("GR").value[idx] == pytest.approx(gr.value[idx] + 30 * 150 / 200, abs=1.5)
+
+    for _ in range(4):
+        qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    assert np.array_equal(window.doc.trace("GR").value, original, equal_nan=True)
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert window.stack.labels()[window.stack.index - 1].startswith("Erase GR")
+    # The history view follows and is clickable.
+    assert window.history.count() == len(window.stack) + 1
+    window.history.setCurrentRow(window.history.count() - 1)
+    assert window.stack.index == len(window.stack)
+
+
+def test_rerun_region_replaces_only_that_range(make_window, qtbot, sheet):
+    window = make_window()
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window)
+    window.doc.traces["GR"].value[:] += 0  # untouched arrays
+    before = window.doc.trace("GR").value.copy()
+
+    def shifted(win, rows):
+        base = deterministic_job(win, rows)
+
+        def job(cancel):
+            for event in base(cancel):
+                if hasattr(event, "traces"):
+                    for t in event.traces.values():
+                        t.value[:] = t.value + 1
+                yield event
+
+        return job
+
+    window.job_factory_override = shifted
+    layout = window.doc.layout
+    window.set_tool("rerun")
+    drag(qtbot, window, (100, float(layout.depth.row_at_depth(1030))), (100, float(layout.depth.row_at_depth(1040))))
+    assert window.job is not None
+    wait_for_run(qtbot, window)
+    assert window.stack.labels()[-1].startswith("Re-run model")
+    i0, i1 = window.doc.index_range("GR", 1030.5, 1039.5)
+    after = window.doc.trace("GR").value
+    assert np.allclose(after[i0:i1], before[i0:i1] + 1)
+    assert np.array_equal(after[:i0 - 2], before[:i0 - 2]) and np.array_equal(after[i1 + 2:], before[i1 + 2:])
+
+
+def test_export_save_reopen_and_close_prompt(make_window, qtbot, sheet, tmp_path):
+    window = make_window()
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window)
+    first = window.review_panel.queue.next()
+    window.accept_review_item(first)
+    las_path = tmp_path / "out.las"
+    assert window.export_las(str(las_path))
+    las = lasio.read(str(las_path))
+    assert [c.mnemonic for c in las.curves] == ["DEPT", "GR", "CALI", "ILD"]
+    assert np.allclose(las["GR"], window.doc.trace("GR").value, equal_nan=True)
+
+    window.prompts.paths = [str(tmp_path / "well")]
+    assert window.save_as()
+    assert window.project_path.endswith("well.vdproj") and not window.doc.dirty
+    saved = window.doc.copy()
+
+    other = make_window()
+    assert other.open_project(window.project_path)
+    assert other.doc.same_content(saved)
+    assert other.review_panel.queue.progress == (1, 2)
+    assert other.page is not None and other.doc.masks is not None
+
+    # Closing with unsaved changes asks; "cancel" keeps the window open.
+    window.stack_undo()
+    assert window.doc.dirty
+    window.prompts.save_changes_answer = "cancel"
+    assert not window.close()
+    assert window.prompts.asked[-1] == "save_changes" and window.isVisible()
+    window.prompts.save_changes_answer = "discard"
+    assert window.close()
+
+
+def test_autosave_and_recovery_after_a_crash(make_window, qtbot, sheet, tmp_path):
+    window = make_window()
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window)
+    assert window.autosave()
+    assert not window.autosave()  # nothing changed since
+    recovery = projects.recovery_path()
+    assert recovery.exists()
+    # Pretend that session crashed: its file now belongs to a process that is gone.
+    crashed = projects.recovery_path(pid=2**22 + 4242)
+    recovery.rename(crashed)
+    work = window.doc.copy()
+
+    fresh = make_window(recover=True)
+    assert fresh.offer_recovery()
+    assert fresh.doc.same_content(work) and fresh.doc.dirty
+    assert fresh.page is not None and fresh.review_panel.queue.progress == (0, 2)
+    assert not crashed.exists() and projects.recovery_path().exists()
+
+    declined = make_window(recover=False)
+    assert not declined.offer_recovery()  # nothing left to offer: the file was adopted
+
+
+def test_drop_a_file_opens_it(make_window, sheet):
+    window = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(sheet[0]))])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)
+    assert window.page is not None and window.doc.image_path.endswith("sheet.png")
+
+
+def test_layout_is_kept_for_the_next_sheet(make_window, sheet):
+    window = make_window()
+    open_with_layout(window, sheet)
+    window.stack.set_clean()
+    assert window.open_image(str(sheet[0]))
+    assert window.doc.layout == load_layout(sheet[1]) and window.doc.traces == {}
+    window.layout_panel.keep_for_next.setChecked(False)
+    assert window.open_image(str(sheet[0]))
+    assert window.doc.layout is None
+
+
+def test_overlay_controls_restyle_without_touching_the_document(make_window, qtbot, sheet):
+    window = make_window()
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window)
+    before = window.doc.copy()
+    item = window.view.mask_item
+    window.overlay_panel.show_solid.setChecked(False)
+    assert item._color_table[1] >> 24 == 0  # class 1 fully transparent
+    window.overlay_panel.opacity.setValue(100)
+    assert item._color_table[2] >> 24 == 255
+    window.overlay_panel.show_curves.setChecked(False)
+    assert not any(p.isVisible() for items in window.view.curves.paths.values() for p in items)
+    assert window.doc.same_content(before) and isinstance(window.stack.done_commands()[-1], SetTraces)
+
+
+def test_menu_paths_save_layout_export_and_open_recent(make_window, qtbot, sheet, tmp_path):
+    window = make_window()
+    open_with_layout(window, sheet)
+    window.prompts.paths = [str(tmp_path / "saved.layout.json")]
+    window.ask_save_layout()
+    assert load_layout(tmp_path / "saved.layout.json") == window.doc.layout
+    window.ask_export_las()  # nothing traced yet: explained, nothing written
+    assert "nothing to export" in window.prompts.errors[-1]
+    run_fake(qtbot, window)
+    window.prompts.paths = [str(tmp_path / "menu.las")]
+    window.ask_export_las()
+    assert (tmp_path / "menu.las").exists()
+    recent = [a.text() for a in window.recent_menu.actions()]
+    assert recent and recent[0].endswith("sheet.png")
+    window.stack.set_clean()
+    window.recent_menu.actions()[0].trigger()
+    assert window.doc.traces == {} and window.page is not None

@@ -1,0 +1,673 @@
+"""Curve tracing: class map + confidence + layout → one :class:`CurveTrace` per layout curve.
+
+numpy / OpenCV only (no torch, no Qt), so it runs on a truth mask as well as on a model's output.
+
+For every track and every mask class used by its curves (1 = solid, 2 = dashed/dotted/dashdot):
+
+1. **Runs.** Each row of the track's column range is split into runs of that class, with the stroke
+   thickness (distance transform) and the size of the blob each run belongs to.
+2. **Which curve.** When a track has several curves of one class, runs are split among them by a feature
+   when it separates them clearly: blob size for different dash styles (a dot is a small blob, a dash a
+   long one), stroke thickness for heavy / light. Otherwise the curves are followed together (step 4)
+   so identity survives crossings — where two curves meet in one cluster every piece coasts through on
+   its own slope — and whole pieces are then given to curves by depth overlap, continuity and feature.
+3. **Rows → clusters.** Runs of one curve in one row close to each other are one cluster (a near-horizontal
+   dotted stretch puts several dots in a row).
+4. **Tracking.** Clusters are linked row to row by a constant-velocity tracker: each live piece predicts
+   its position and takes the cluster closest to the prediction (distance to the cluster's interval, so a
+   wide cluster from a near-horizontal stretch still matches). With a backup scale the tracker works in
+   an *unwrapped* column ``u`` (``x ± track width``), so a trace leaving one edge and re-entering at the
+   other stays one piece. The longest pieces win where two overlap (noise and short fragments lose).
+5. **Sub-row geometry.** A stroke crosses the boundary between rows r-1 and r where their clusters overlap
+   (or, for a near-horizontal stretch, in the gap between them): the middle of that overlap is a sample at
+   y = r. The cluster centre is a sample at y = r + 0.5, unless the cluster sticks out past both crossings
+   (a spike narrower than a row): then its tip is. Two samples per row keep steep, fast-changing curves.
+6. **Gaps and resampling.** Gaps shorter than a per-style limit are bridged linearly; longer ones stay
+   absent. ``u`` maps to values with :meth:`Track.value_at_column` (backup scale beyond an edge it
+   continues) and rows to the layout's depth grid; confidence is the mean model confidence of the pixels.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from veerdesk.core.curves import CurveTrace, bridge_gaps, interpolate_series
+from veerdesk.core.layout import Curve, Layout, Track
+
+SOLID_CLASS = 1
+NONSOLID_CLASS = 2
+# Longest gap (rows) bridged by interpolation, per style: dashed/dotted curves have gaps by design.
+MAX_GAP_ROWS = {"solid": 12, "dashed": 60, "dotted": 40, "dashdot": 60}
+# A piece that has seen nothing for this many rows is closed (the curve stopped or left the page).
+LOST_AFTER_ROWS = {"solid": 20, "dashed": 70, "dotted": 50, "dashdot": 70}
+# Runs of one curve in one row this close (px) are one cluster: dots and dashes of a flat stretch.
+JOIN_GAP_PX = {"solid": 3, "dashed": 24, "dotted": 16, "dashdot": 24}
+# Bridged samples of a solid curve are less certain than the evidence around them.
+BRIDGED_CONFIDENCE = {"solid": 0.6, "dashed": 1.0, "dotted": 1.0, "dashdot": 1.0}
+# Dash order used to tell non-solid curves of one track apart by blob size.
+DASH_RANK = {"dotted": 0, "dashdot": 1, "dashed": 2, "solid": 3}
+WEIGHT_RANK = {"light": 0, None: 1, "heavy": 2}
+MIN_PIECE_ROWS = 3
+# Stretches of a wrapping curve further apart than this are placed on main / backup scale independently.
+SETTLE_GAP_ROWS = 200
+CHUNK_ROWS = 2048  # bounds the per-chunk distance transform and labels on very wide tracks
+
+
+def class_of(curve: Curve) -> int:
+    return SOLID_CLASS if curve.style == "solid" else NONSOLID_CLASS
+
+
+# --------------------------------------------------------------------------- runs
+@dataclass
+class Runs:
+    """Runs of one class in one track's strip, sorted by (row, start); columns are page columns."""
+
+    row: np.ndarray  # int64, page row
+    start: np.ndarray  # float64, first column (pixel corner)
+    end: np.ndarray  # float64, one past the last column
+    confidence: np.ndarray  # float64 in [0, 1], mean over the run's pixels
+    thickness: np.ndarray  # float64, stroke thickness (2 × max distance to background)
+    blob: np.ndarray  # float64, diagonal of the connected component the run belongs to
+
+    def subset(self, keep: np.ndarray) -> Runs:
+        return Runs(self.row[keep], self.start[keep], self.end[keep], self.confidence[keep], self.thickness[keep],
+                    self.blob[keep])
+
+    @property
+    def centre(self) -> np.ndarray:
+        return 0.5 * (self.start + self.end)
+
+
+def _empty_runs() -> Runs:
+    empty = np.zeros(0)
+    return Runs(np.zeros(0, np.int64), empty, empty, empty, empty, empty)
+
+
+def find_runs(class_map: np.ndarray, confidence: np.ndarray | None, cls: int | None, rows: tuple[int, int],
+              cols: tuple[int, int], chunk_rows: int = CHUNK_ROWS) -> Runs:
+    """Runs of ``cls`` pixels (any curve class when None) per row in ``class_map[rows, cols]``, in row
+    chunks so memory stays bounded."""
+    r0, r1 = rows
+    c0, c1 = cols
+    parts: list[tuple[np.ndarray, ...]] = []
+    for y in range(r0, r1, chunk_rows):
+        y1 = min(r1, y + chunk_rows)
+        block = np.asarray(class_map[y:y1, c0:c1])
+        hit = block != 0 if cls is None else block == cls
+        if not hit.any():
+            continue
+        padded = np.zeros((hit.shape[0], hit.shape[1] + 2), dtype=np.int8)
+        padded[:, 1:-1] = hit
+        edges = np.diff(padded, axis=1)
+        sr, sc = np.nonzero(edges == 1)
+        _, ec = np.nonzero(edges == -1)
+        if confidence is not None:
+            conf = np.where(hit, np.asarray(confidence[y:y1, c0:c1]), 0).astype(np.int32)
+            cums = np.zeros((hit.shape[0], hit.shape[1] + 1), dtype=np.int32)
+            np.cumsum(conf, axis=1, out=cums[:, 1:])
+            mean_conf = (cums[sr, ec] - cums[sr, sc]) / (255.0 * (ec - sc))
+        else:
+            mean_conf = np.ones(sr.size)
+        thickness, blob = _run_shape(hit, sr, sc, ec)
+        parts.append((sr + y, sc + c0, ec + c0, mean_conf, thickness, blob))
+    if not parts:
+        return _empty_runs()
+    row, start, end, conf, thick, blob = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return Runs(row.astype(np.int64), start.astype(np.float64), end.astype(np.float64), conf.astype(np.float64),
+                thick.astype(np.float64), blob.astype(np.float64))
+
+
+def _run_shape(hit: np.ndarray, sr: np.ndarray, sc: np.ndarray, ec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per run: stroke thickness (orientation-free, from the distance transform) and its blob's diagonal."""
+    ink = hit.astype(np.uint8)
+    distance = cv2.distanceTransform(np.pad(ink, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    flat = np.append(distance.ravel(), 0.0)
+    w = hit.shape[1]
+    bounds = np.empty(2 * sr.size, dtype=np.int64)
+    bounds[0::2] = sr * w + sc
+    bounds[1::2] = sr * w + ec
+    thickness = 2.0 * np.maximum.reduceat(flat, bounds)[0::2] if sr.size else np.zeros(0)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    diag = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
+    return thickness, diag[labels[sr, sc]]
+
+
+def join_runs(runs: Runs, gap: float) -> Runs:
+    """Merge runs of the same row separated by at most ``gap`` px into one cluster."""
+    if runs.row.size < 2:
+        return runs
+    same_row = runs.row[1:] == runs.row[:-1]
+    close = (runs.start[1:] - runs.end[:-1]) <= gap
+    first = np.concatenate([[True], ~(same_row & close)])
+    heads = np.flatnonzero(first)
+    tails = np.concatenate([heads[1:], [runs.row.size]]) - 1
+    widths = runs.end - runs.start
+    conf = np.add.reduceat(runs.confidence * widths, heads) / np.add.reduceat(widths, heads)
+    return Runs(runs.row[heads], runs.start[heads], runs.end[tails], conf,
+                np.maximum.reduceat(runs.thickness, heads), np.maximum.reduceat(runs.blob, heads))
+
+
+# --------------------------------------------------------------------------- tracking
+@dataclass
+class Piece:
+    """One stretch followed by the tracker without losing it: per observed row, the cluster [lo, hi)."""
+
+    rows: list[int] = field(default_factory=list)
+    lo: list[float] = field(default_factory=list)
+    hi: list[float] = field(default_factory=list)
+    confidence: list[float] = field(default_factory=list)
+    feature: list[float] = field(default_factory=list)  # what tells curves apart (NaN at crossings)
+    pos: float = 0.0
+    vel: float = 0.0
+    last_row: int = 0
+    look: float = math.nan  # running mean of the feature: what this piece looks like
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def predict(self, row: int) -> float:
+        return self.pos + self.vel * (row - self.last_row)
+
+    def coast(self, row: int, lo: float, hi: float, conf: float) -> None:
+        """At a crossing: move on the predicted path (clipped into the shared cluster for the record)."""
+        predicted = self.predict(row)
+        point = min(max(predicted, lo), hi)
+        self.pos, self.last_row = predicted, row
+        self.rows.append(row)
+        self.lo.append(point)
+        self.hi.append(point)
+        self.confidence.append(conf)
+        self.feature.append(math.nan)
+
+    def observe(self, row: int, lo: float, hi: float, conf: float, feature: float = math.nan) -> None:
+        u = 0.5 * (lo + hi)
+        dt = row - self.last_row
+        if self.rows and dt > 0:
+            self.vel = 0.5 * self.vel + 0.5 * (u - self.pos) / dt
+        self.pos, self.last_row = u, row
+        self.rows.append(row)
+        self.lo.append(lo)
+        self.hi.append(hi)
+        self.confidence.append(conf)
+        self.feature.append(feature)
+        if feature == feature:  # not NaN
+            self.look = feature if self.look != self.look else 0.9 * self.look + 0.1 * feature
+
+
+@dataclass(frozen=True)
+class WrapRule:
+    """Which unwrapped shifts a cluster may take: 0 always, ±width where the backup continues that edge."""
+
+    width: float
+    right: bool
+    left: bool
+    x0: float = 0.0
+
+    @property
+    def shifts(self) -> tuple[float, ...]:
+        out = [0.0]
+        if self.right:
+            out.append(self.width)
+        if self.left:
+            out.append(-self.width)
+        return tuple(out)
+
+
+def wrap_rule(track: Track, curve: Curve) -> WrapRule:
+    """Where the backup scale continues the main one (right edge, left edge, or both when unclear)."""
+    if curve.backup is None:
+        return WrapRule(track.width, False, False, track.x0)
+    main, backup = curve.scale, curve.backup
+    if track.scale == "log":
+        def position(v: float) -> float:
+            return math.log10(v)
+    else:
+        def position(v: float) -> float:
+            return v
+    span = abs(position(main.right) - position(main.left))
+    right = abs(position(backup.left) - position(main.right)) <= 0.02 * span
+    left = abs(position(backup.right) - position(main.left)) <= 0.02 * span
+    if not (right or left):
+        right = left = True
+    return WrapRule(track.width, right, left, track.x0)
+
+
+def track_runs(runs: Runs, rows: tuple[int, int], *, max_tracks: int, lost_after: int, wrap: WrapRule,
+               share: bool = False, feature: np.ndarray | None = None, appearance: float = 0.0) -> list[Piece]:
+    """Link clusters row to row into pieces (see the module docstring)."""
+    r0, r1 = rows
+    row_starts = np.searchsorted(runs.row, np.arange(r0, r1 + 1))
+    starts, ends = runs.start.tolist(), runs.end.tolist()
+    confs = runs.confidence.tolist()
+    features = (np.full(runs.row.size, math.nan) if feature is None else feature).tolist()
+    shifts = wrap.shifts
+    x_left, width = wrap.x0, wrap.width
+    edge_band = 0.15 * width
+    live: list[Piece] = []
+    done: list[Piece] = []
+    for r in range(r0, r1):
+        a, b = int(row_starts[r - r0]), int(row_starts[r - r0 + 1])
+        if live:
+            keep = []
+            for p in live:
+                (keep if r - p.last_row <= lost_after else done).append(p)
+            live = keep
+        if a == b:
+            continue
+        pairs = []  # (cost, piece index, run index, shift)
+        for k, p in enumerate(live):
+            dt = r - p.last_row
+            gate = 3.0 + 0.5 * dt + 0.25 * abs(p.vel) * dt
+            pk = p.predict(r)
+            # A wrap is only possible next to an edge: the piece must have been close to one.
+            offset = math.floor((p.pos - x_left) / width) * width
+            display = p.pos - offset
+            piece_shifts = (offset,)
+            if len(shifts) > 1 and min(display - x_left, x_left + width - display) < edge_band:
+                piece_shifts = tuple(offset + s for s in shifts)
+            last_lo, last_hi = p.lo[-1], p.hi[-1]
+            for j in range(a, b):
+                for s in piece_shifts:
+                    lo, hi = starts[j] + s, ends[j] + s
+                    cost = lo - pk if pk < lo else (pk - hi if pk > hi else 0.0)
+                    if dt == 1:
+                        # Touching the last cluster (8-connected) is continuity whatever the slope says.
+                        touch = max(0.0, lo - last_hi, last_lo - hi)
+                        cost = min(cost, touch)
+                    if appearance and p.look == p.look and features[j] == features[j]:
+                        # A dot does not continue a dash, a thin stroke does not continue a heavy one.
+                        cost += appearance * abs(features[j] - p.look)
+                    if cost <= gate:
+                        pairs.append((cost, k, j, s))
+        pairs.sort()
+        taken: dict[int, tuple[int, float]] = {}
+        owner: dict[int, int] = {}
+        for _cost, k, j, s in pairs:
+            if k in taken or j in owner:
+                continue
+            taken[k] = (j, s)
+            owner[j] = k
+        # A piece left without a cluster whose prediction lies in a taken one: with several curves in the
+        # group the pieces meet at a crossing and all of them coast through it on their own slope; with
+        # one curve it duplicates another piece and is closed.
+        shared: dict[int, tuple[int, float]] = {}
+        close = set()
+        for cost, k, j, s in pairs:
+            if k in taken or k in shared or k in close or cost > 1.5:
+                continue
+            if share:
+                shared[k] = (j, s)
+                shared[owner[j]] = taken[owner[j]]
+            else:
+                close.add(k)
+        for k, (j, s) in taken.items():
+            if k not in shared:
+                live[k].observe(r, starts[j] + s, ends[j] + s, confs[j], features[j])
+        for k, (j, s) in shared.items():
+            live[k].coast(r, starts[j] + s, ends[j] + s, confs[j])
+        if close:
+            done.extend(live[k] for k in close)
+            live = [p for k, p in enumerate(live) if k not in close]
+        # Unclaimed clusters start new pieces (noise pieces die young and lose at stitching); when too many
+        # pieces are live, the one unseen longest makes room.
+        for j in range(a, b):
+            if j in owner:
+                continue
+            if len(live) >= max_tracks:
+                stale = min(range(len(live)), key=lambda i: live[i].last_row)
+                if live[stale].last_row >= r:
+                    continue
+                done.append(live.pop(stale))
+            piece = Piece(pos=0.5 * (starts[j] + ends[j]), last_row=r)
+            piece.observe(r, starts[j], ends[j], confs[j], features[j])
+            live.append(piece)
+    done.extend(live)
+    return [p for p in done if len(p) >= MIN_PIECE_ROWS]
+
+
+# --------------------------------------------------------------------------- telling curves apart
+def _kmeans_1d(values: np.ndarray, k: int) -> np.ndarray:
+    """Labels 0..k-1 ordered by cluster centre (Lloyd iterations from quantile seeds)."""
+    centres = np.quantile(values, (np.arange(k) + 0.5) / k)
+    labels = np.zeros(values.size, dtype=np.int64)
+    for _ in range(30):
+        labels = np.argmin(np.abs(values[:, None] - centres[None, :]), axis=1)
+        new = np.array([values[labels == i].mean() if np.any(labels == i) else centres[i] for i in range(k)])
+        if np.allclose(new, centres):
+            break
+        centres = new
+    order = np.argsort(centres)
+    return np.argsort(order)[labels]
+
+
+def split_by_feature(runs: Runs, curves: list[Curve], min_separation: float = 2.5) -> list[np.ndarray] | None:
+    """Run masks per curve when the feature separates the runs into clearly distinct groups, else None."""
+    if runs.row.size < 4 * len(curves):
+        return None
+    feature, rank = split_feature(runs, curves)
+    k = len(curves)
+    labels = _kmeans_1d(feature, k)
+    groups = [feature[labels == i] for i in range(k)]
+    if any(g.size < 0.02 * feature.size for g in groups):
+        return None
+    centres = np.array([g.mean() for g in groups])
+    spread = float(np.sqrt(np.mean([g.var() for g in groups])))
+    if np.min(np.diff(centres)) < min_separation * max(spread, 1e-6):
+        return None
+    by_rank = np.argsort(rank)  # by_rank[i]: the curve for cluster i (i-th smallest feature)
+    return [labels == int(np.flatnonzero(by_rank == c)[0]) for c in range(k)]
+
+
+def split_is_consistent(runs: Runs, split: list[np.ndarray], rows: tuple[int, int], wrap: WrapRule, lost: int,
+                        min_purity: float = 0.7) -> bool:
+    """A feature split is real when the pieces the tracker follows by continuity each keep one label;
+    a split of look-alike curves (e.g. by stroke orientation) gives pieces that flip between labels."""
+    labels = np.zeros(runs.row.size)
+    for i, own in enumerate(split):
+        labels[own] = i
+    pieces = track_runs(runs, rows, max_tracks=len(split) + 2, lost_after=lost, wrap=wrap, share=True,
+                        feature=labels)
+    kept = total = 0
+    for p in pieces:
+        seen = np.asarray(p.feature)
+        seen = seen[np.isfinite(seen)].astype(np.int64)
+        if seen.size:
+            kept += int(np.bincount(seen).max())
+            total += seen.size
+    return total > 0 and kept / total >= min_purity
+
+
+def split_feature(runs: Runs, curves: list[Curve]) -> tuple[np.ndarray, list[int]]:
+    """Per-run feature that tells the curves of one class apart, and each curve's expected rank on it."""
+    if len({c.style for c in curves}) == len(curves):
+        return np.log(np.maximum(runs.blob, 1.0)), curve_ranks(curves)
+    return runs.thickness, curve_ranks(curves)
+
+
+def assign_pieces(pieces: list[Piece], curves: list[Curve], rows: tuple[int, int]) -> list[list[Piece]]:
+    """Give each piece to one curve: pieces overlapping in depth belong to different curves; a piece
+    continues the curve whose trace ends (or resumes) nearest to it; the feature (blob size or stroke
+    thickness) decides when it separates the curves clearly, and breaks ties otherwise."""
+    k = len(curves)
+    out: list[list[Piece]] = [[] for _ in curves]
+    if k == 1 or not pieces:
+        out[0] = list(pieces)
+        return out
+    r0, r1 = rows
+    n = r1 - r0
+    feats = np.array([np.nanmedian(p.feature) if np.isfinite(p.feature).any() else np.nan for p in pieces])
+    rank = curve_ranks(curves)
+    order_of_curve = np.argsort(np.argsort(rank))  # 0 = curve expected to have the smallest feature
+    valid = np.isfinite(feats)
+    separable = False
+    centres = np.zeros(k)
+    if valid.sum() >= k:
+        labels = _kmeans_1d(feats[valid], k)
+        centres = np.array([feats[valid][labels == i].mean() if np.any(labels == i) else np.nan for i in range(k)])
+        spread = np.sqrt(np.mean([np.var(feats[valid][labels == i]) for i in range(k) if np.any(labels == i)]))
+        gaps = np.diff(np.sort(centres))
+        separable = bool(np.all(np.isfinite(gaps)) and np.min(gaps) > max(3.0 * spread, 0.4))
+    u_curve = [np.full(n, np.nan) for _ in curves]
+    for i in sorted(range(len(pieces)), key=lambda i: len(pieces[i]), reverse=True):
+        p = pieces[i]
+        idx = np.asarray(p.rows) - r0
+        centre = 0.5 * (np.asarray(p.lo) + np.asarray(p.hi))
+        free = [c for c in range(k) if np.isfinite(u_curve[c][idx]).mean() <= 0.2]
+        if not free:
+            continue
+        by_feature = None
+        if np.isfinite(feats[i]) and np.all(np.isfinite(centres)):
+            cluster = int(np.argmin(np.abs(centres - feats[i])))
+            by_feature = int(np.flatnonzero(order_of_curve == cluster)[0])
+        if separable and by_feature in free:
+            choice = by_feature
+        else:
+            scores = {c: _continuity(u_curve[c], idx, centre) for c in free}
+            known = {c: v for c, v in scores.items() if v is not None}
+            if known:
+                choice = min(known, key=known.get)
+            elif by_feature in free:
+                choice = by_feature
+            else:
+                choice = free[0]
+        u_curve[choice][idx] = centre
+        out[choice].append(p)
+    return out
+
+
+def curve_ranks(curves: list[Curve]) -> list[int]:
+    """Expected order of the curves on the split feature: dash size when styles differ, else weight."""
+    if len({c.style for c in curves}) == len(curves):
+        return [DASH_RANK[c.style] * 10 + WEIGHT_RANK[c.weight] for c in curves]
+    return [WEIGHT_RANK[c.weight] * 10 + DASH_RANK[c.style] for c in curves]
+
+
+def _continuity(u_curve: np.ndarray, idx: np.ndarray, centre: np.ndarray, reach: int = 300) -> float | None:
+    """How far (px) the piece's ends lie from the curve's known trace just before and after it."""
+    known = np.flatnonzero(np.isfinite(u_curve))
+    if known.size == 0:
+        return None
+    costs = []
+    before = known[known < idx[0]]
+    if before.size and idx[0] - before[-1] <= reach:
+        costs.append(abs(u_curve[before[-1]] - centre[0]) + 0.05 * (idx[0] - before[-1]))
+    after = known[known > idx[-1]]
+    if after.size and after[0] - idx[-1] <= reach:
+        costs.append(abs(u_curve[after[0]] - centre[-1]) + 0.05 * (after[0] - idx[-1]))
+    return min(costs) if costs else None
+
+
+# --------------------------------------------------------------------------- stitching and geometry
+@dataclass
+class RowClusters:
+    """Per row of the traced range: the accepted cluster [lo, hi) in unwrapped columns (NaN = none)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    confidence: np.ndarray
+
+
+def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Track) -> RowClusters:
+    """Longest pieces first; re-align pieces the tracker started afresh on the other side of a wrap."""
+    r0, r1 = rows
+    n = r1 - r0
+    out = RowClusters(np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan))
+    claimed = np.zeros(n, dtype=bool)
+
+    def score(p: Piece) -> float:
+        # A long, perfectly straight vertical line is a reference line or grid, not a log curve.
+        centre = 0.5 * (np.asarray(p.lo) + np.asarray(p.hi))
+        straight = len(p) > 200 and float(np.std(centre)) < 0.75
+        return len(p) * (0.3 if straight else 1.0)
+
+    accepted = []
+    for p in sorted(pieces, key=score, reverse=True):
+        idx = np.asarray(p.rows) - r0
+        overlap = claimed[idx]
+        if overlap.mean() > 0.5:
+            continue
+        claimed[idx[~overlap]] = True
+        accepted.append((p, ~overlap))
+    accepted.sort(key=lambda item: item[0].rows[0])
+    # Pieces are placed relative to the one before: of the unwrapped copies (±track width) the one that
+    # continues it best, when the curve can wrap. _settle_wrap then picks the absolute placement.
+    offset, prev_u, prev_row = 0.0, None, -(10**9)
+    for p, take in accepted:
+        if not take.any():
+            continue
+        lo, hi = np.asarray(p.lo)[take], np.asarray(p.hi)[take]
+        rows_taken = np.asarray(p.rows)[take]
+        if len(wrap.shifts) > 1:
+            if prev_u is None or rows_taken[0] - prev_row > SETTLE_GAP_ROWS:
+                offset = 0.0
+            else:
+                first = 0.5 * (lo[0] + hi[0])
+                wrapped = min((offset + track.width, offset - track.width), key=lambda s: abs(first + s - prev_u))
+                jump = abs(first + wrapped - prev_u)
+                if jump < 0.2 * track.width and jump < abs(first + offset - prev_u):
+                    offset = wrapped
+            lo, hi = lo + offset, hi + offset
+        idx = rows_taken - r0
+        out.lo[idx], out.hi[idx] = lo, hi
+        out.confidence[idx] = np.asarray(p.confidence)[take]
+        prev_u, prev_row = float(0.5 * (lo[-1] + hi[-1])), int(rows_taken[-1])
+    _settle_wrap(out, wrap, track)
+    return out
+
+
+def _settle_wrap(clusters: RowClusters, wrap: WrapRule, track: Track, gap_rows: int = 0) -> None:
+    """Whether a stretch is on the main or the backup scale is only known relative to its wrap crossings;
+    place each connected stretch so that most of it lies on the main scale (in place)."""
+    if len(wrap.shifts) == 1:
+        return
+    present = np.flatnonzero(np.isfinite(clusters.lo))
+    if present.size == 0:
+        return
+    breaks = np.flatnonzero(np.diff(present) > (gap_rows or SETTLE_GAP_ROWS))
+    for part in np.split(present, breaks + 1):
+        centre = 0.5 * (clusters.lo[part] + clusters.hi[part])
+        inside = [np.count_nonzero((centre + s >= track.x0) & (centre + s <= track.x1)) for s in wrap.shifts]
+        best = wrap.shifts[int(np.argmax(inside))]
+        if best:
+            clusters.lo[part] += best
+            clusters.hi[part] += best
+
+
+def half_row_samples(clusters: RowClusters, thickness: float) -> tuple[np.ndarray, np.ndarray]:
+    """Unwrapped column and confidence at y = r0 + i/2 (i even: row boundaries, i odd: row centres)."""
+    lo, hi, conf = clusters.lo, clusters.hi, clusters.confidence
+    n = lo.size
+    u = np.full(2 * n + 1, np.nan)
+    c = np.full(2 * n + 1, np.nan)
+    centre = 0.5 * (lo + hi)
+    # Boundary between rows r-1 and r: middle of the overlap of their clusters (or of the gap between).
+    crossing = np.full(n + 1, np.nan)
+    crossing[1:n] = 0.5 * (np.maximum(lo[:-1], lo[1:]) + np.minimum(hi[:-1], hi[1:]))
+    cross_conf = np.full(n + 1, np.nan)
+    cross_conf[1:n] = np.minimum(conf[:-1], conf[1:])
+    # A cluster that sticks out past both of its crossings holds a spike: its tip is the sample.
+    top, bottom = crossing[:-1], crossing[1:]
+    half = max(0.0, thickness - 1.0) / 2.0
+    margin = half + 1.0
+    with np.errstate(invalid="ignore"):
+        tip_right = hi - half
+        tip_left = lo + half
+        right = tip_right > np.fmax(top, bottom) + margin
+        left = tip_left < np.fmin(top, bottom) - margin
+        both_known = np.isfinite(top) & np.isfinite(bottom)
+    middle = centre.copy()
+    middle = np.where(both_known & right & ~left, tip_right, middle)
+    middle = np.where(both_known & left & ~right, tip_left, middle)
+    u[1::2] = middle
+    c[1::2] = conf
+    u[0::2] = crossing
+    c[0::2] = cross_conf
+    return u, c
+
+
+def values_from_columns(u: np.ndarray, track: Track, curve: Curve, wrap: WrapRule) -> np.ndarray:
+    """Unwrapped columns → values: main scale inside the track, backup scale beyond an edge it continues."""
+    values = track.value_at_column(u, curve.scale)
+    if curve.backup is not None:
+        if wrap.right:
+            values = np.where(u > track.x1, track.value_at_column(u - track.width, curve.backup), values)
+        if wrap.left:
+            values = np.where(u < track.x0, track.value_at_column(u + track.width, curve.backup), values)
+    return values
+
+
+def _bridged_confidence(conf: np.ndarray, bridged: np.ndarray, factor: float) -> np.ndarray:
+    out = conf.copy()
+    if not bridged.any():
+        return out
+    idx = np.flatnonzero(np.isfinite(conf))
+    positions = np.flatnonzero(bridged)
+    after = np.searchsorted(idx, positions)
+    before_conf = conf[idx[np.maximum(after - 1, 0)]]
+    after_conf = conf[idx[np.minimum(after, idx.size - 1)]]
+    out[positions] = factor * np.minimum(before_conf, after_conf)
+    return out
+
+
+def trace_row_range(layout: Layout, height: int) -> tuple[int, int]:
+    """Rows that can hold depth samples: the tied range, clipped to the page."""
+    y_top, y_bottom = layout.depth.row_range()
+    return max(0, int(math.floor(y_top)) - 1), min(height, int(math.ceil(y_bottom)) + 1)
+
+
+def trace_one(runs: Runs, track: Track, curve: Curve, rows: tuple[int, int], grid_rows: np.ndarray,
+              depth: np.ndarray) -> CurveTrace:
+    """Runs that all belong to ``curve`` (the only one of its class in the track) → its trace."""
+    if runs.row.size == 0:
+        return CurveTrace.absent(curve.mnemonic, depth)
+    thickness = float(np.median(runs.thickness))
+    clusters = join_runs(runs, JOIN_GAP_PX[curve.style])
+    pieces = track_runs(clusters, rows, max_tracks=3, lost_after=LOST_AFTER_ROWS[curve.style],
+                        wrap=wrap_rule(track, curve))
+    return trace_pieces(pieces, track, curve, rows, grid_rows, depth, thickness)
+
+
+def trace_pieces(pieces: list[Piece], track: Track, curve: Curve, rows: tuple[int, int], grid_rows: np.ndarray,
+                 depth: np.ndarray, thickness: float) -> CurveTrace:
+    """Pieces of one curve → stitched, sub-row samples, bridged, mapped to values on the depth grid."""
+    if not pieces:
+        return CurveTrace.absent(curve.mnemonic, depth)
+    rule = wrap_rule(track, curve)
+    u_half, conf_half = half_row_samples(stitch(pieces, rows, rule, track), thickness)
+    u_filled, bridged = bridge_gaps(u_half, 2 * MAX_GAP_ROWS[curve.style])
+    conf_filled = _bridged_confidence(conf_half, bridged, BRIDGED_CONFIDENCE[curve.style])
+    positions = 2.0 * (grid_rows - rows[0])
+    u_grid = interpolate_series(u_filled, positions)
+    conf_grid = interpolate_series(conf_filled, positions)
+    values = values_from_columns(u_grid, track, curve, rule)
+    return CurveTrace(curve.mnemonic, depth, values, np.where(np.isfinite(values), np.nan_to_num(conf_grid), 0.0))
+
+
+def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: Layout) -> dict[str, CurveTrace]:
+    """Trace every layout curve through the class map; see the module docstring."""
+    height, width = class_map.shape
+    depth = layout.depth_grid()
+    grid_rows = layout.depth.row_at_depth(depth)
+    rows = trace_row_range(layout, height)
+    out: dict[str, CurveTrace] = {}
+    for track in layout.tracks:
+        c0 = max(0, int(math.floor(track.x0)))
+        c1 = min(width, int(math.ceil(track.x1)))
+        groups: dict[int, list[Curve]] = {}
+        for curve in track.curves:
+            groups.setdefault(class_of(curve), []).append(curve)
+        for cls, curves in groups.items():
+            # A track whose curves are all of one class takes any curve pixel as evidence: a model that
+            # calls a stretch of a solid curve "dashed" should not cost that stretch.
+            wanted = None if len(groups) == 1 else cls
+            if c1 <= c0 or rows[1] <= rows[0]:
+                runs = _empty_runs()
+            else:
+                runs = find_runs(class_map, confidence, wanted, rows, (c0, c1))
+            if len(curves) == 1:
+                out[curves[0].mnemonic] = trace_one(runs, track, curves[0], rows, grid_rows, depth)
+                continue
+            rules = [wrap_rule(track, c) for c in curves]
+            group_wrap = WrapRule(track.width, any(w.right for w in rules), any(w.left for w in rules), track.x0)
+            lost = max(LOST_AFTER_ROWS[c.style] for c in curves)
+            split = split_by_feature(runs, curves)
+            if split is not None and split_is_consistent(runs, split, rows, group_wrap, lost):
+                for curve, own in zip(curves, split, strict=True):
+                    out[curve.mnemonic] = trace_one(runs.subset(own), track, curve, rows, grid_rows, depth)
+                continue
+            # Several curves of one class: follow them together so identity survives crossings.
+            feature, _ = split_feature(runs, curves)
+            pieces = track_runs(runs, rows, max_tracks=len(curves) + 2, lost_after=lost, wrap=group_wrap,
+                                share=True, feature=feature, appearance=float(os.environ.get("APP", "0")))
+            for curve, own in zip(curves, assign_pieces(pieces, curves, rows), strict=True):
+                thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
+                out[curve.mnemonic] = trace_pieces(own, track, curve, rows, grid_rows, depth, thickness)
+    return {c.mnemonic: out[c.mnemonic] for _, _, c in layout.curves()}
+
+
+__all__ = ["CurveTrace", "find_runs", "trace_curves", "track_runs"]

@@ -1,0 +1,122 @@
+"""`veerdesk digitize` and `veerdesk batch`: argument handling and progress on stderr.
+
+The work itself is :func:`veerdesk.pipeline.digitize.digitize` (shared with the app) and
+:mod:`veerdesk.pipeline.batch`. Errors are :class:`VeerDeskError` subclasses; ``veerdesk.cli`` prints them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from veerdesk.core.errors import VeerDeskError
+from veerdesk.core.image import load_page
+from veerdesk.core.layout import load_layout
+from veerdesk.pipeline.digitize import (
+    DigitizeResult,
+    Progress,
+    check_layout_fits,
+    digitize,
+    load_inference_model,
+    run_to_result,
+)
+
+
+class StderrProgress:
+    """One updating line on a terminal; a line per 10 % step otherwise (logs stay readable)."""
+
+    def __init__(self, prefix: str = "", stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.prefix = prefix
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.last_decile = -1
+        self.last_stage = ""
+
+    def __call__(self, event: Progress) -> None:
+        percent = int(round(100 * event.fraction))
+        line = f"{self.prefix}{event.message} ({percent}%)"
+        if self.tty:
+            self.stream.write("\r\033[K" + line)
+            if event.stage == "done":
+                self.stream.write("\n")
+            self.stream.flush()
+            return
+        decile = percent // 10
+        if decile != self.last_decile or event.stage != self.last_stage:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+            self.last_decile, self.last_stage = decile, event.stage
+
+
+def _summary(result: DigitizeResult) -> str:
+    parts = [f"{name} {info['coverage'] * 100:.0f}%" for name, info in result.report["curves"].items()]
+    seconds = result.timings["total_s"]
+    return f"{len(result.traces)} curves in {seconds:.1f} s on {result.report['device']} (coverage: {', '.join(parts)})"
+
+
+def run_digitize(args: argparse.Namespace) -> int:
+    from veerdesk.pipeline.outputs import check_output_folder, write_result
+
+    # Cheap checks first, so a typo fails in a second rather than after the model has run.
+    layout = load_layout(args.layout)
+    check_output_folder(args.output, "LAS output")
+    if args.report:
+        check_output_folder(args.report, "report")
+    model, model_info = load_inference_model(args.weights, args.device)
+    page = load_page(args.image, page=max(0, args.page - 1))
+    check_layout_fits(layout, page.height, page.width)
+    progress = StderrProgress()
+    result = run_to_result(digitize(page, layout, device=args.device, model=model), progress)
+    result.report["model"] = {k: v for k, v in model_info.items() if k != "card"}
+    write_result(result, args.output, masks=args.masks, report=args.report)
+    print(f"wrote {args.output}: {_summary(result)}", file=sys.stderr)
+    return 0
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    from veerdesk.pipeline import batch
+    from veerdesk.pipeline.outputs import write_result
+
+    if args.engine != "local":
+        raise VeerDeskError("the 'ray' engine is not available in this build; run with --engine local")
+    source = Path(args.source)
+    shared_layout = Path(args.layout) if args.layout else None
+    if source.is_dir():
+        if not args.out:
+            raise VeerDeskError("batch over a folder needs --out FOLDER for the LAS files")
+        out = Path(args.out)
+        batch.ensure_folder(out)
+        sheets = batch.sheets_from_folder(source, out, shared_layout)
+    elif source.is_file():
+        out = Path(args.out) if args.out else None
+        sheets = batch.sheets_from_manifest(source, shared_layout)
+    else:
+        raise VeerDeskError(f"batch source not found: {source} (give a folder of images or a manifest CSV)")
+    if not sheets:
+        raise VeerDeskError(f"no images found in {source}")
+    status_path = Path(args.status) if args.status else batch.default_status_path(source, out)
+    model, _ = load_inference_model(args.weights, args.device)
+    layouts: dict = {}
+
+    def process(sheet: batch.Sheet) -> None:
+        layout = batch.load_sheet_layout(sheet, layouts)
+        sheet.output.parent.mkdir(parents=True, exist_ok=True)
+        page = load_page(sheet.image)
+        result = run_to_result(digitize(page, layout, device=args.device, model=model))
+        write_result(result, sheet.output)
+
+    counts = {"ok": 0, "error": 0, "skipped": 0}
+    start = time.perf_counter()
+    for done in batch.run_sheets(sheets, status_path, process, force=args.force):
+        counts[done.status] += 1
+        detail = f": {done.message}" if done.status == "error" else ""
+        print(f"[{done.index}/{done.total}] {done.sheet.image.name} {done.status} ({done.seconds:.1f} s){detail}",
+              file=sys.stderr)
+    print(
+        f"batch finished in {time.perf_counter() - start:.1f} s: {counts['ok']} ok, {counts['error']} failed, "
+        f"{counts['skipped']} skipped; status in {status_path}",
+        file=sys.stderr,
+    )
+    return 1 if counts["error"] else 0

@@ -1,0 +1,210 @@
+"""Scan + layout → segmentation → traces → report: the one path behind the CLI, the batch runner and the app.
+
+:func:`digitize` is a generator. It yields :class:`Progress` events (with the finished tile, so the app can
+paint results as they come) and, last, a :class:`DigitizeResult`. ``cancel`` is polled between tiles and
+stages; cancelling raises :class:`CancelledError` and produces nothing. Writing files is the caller's job
+(see ``cli_entry``), so a cancelled or failed run never leaves partial outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from veerdesk.core.curves import CurveTrace, low_confidence_ranges
+from veerdesk.core.errors import CancelledError, LayoutError, ModelError
+from veerdesk.core.image import Page, load_page
+from veerdesk.core.layout import Layout
+
+LOW_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``stage`` is 'load', 'model', 'segment', 'trace' or 'done'; ``fraction`` of the whole run in [0, 1]."""
+
+    stage: str
+    done: int
+    total: int
+    fraction: float
+    message: str
+    tile: Any = None  # veerdesk.inference.segment.TileDone during 'segment'
+
+
+@dataclass
+class DigitizeResult:
+    traces: dict[str, CurveTrace]
+    segmentation: Any  # SegmentationResult
+    layout: Layout
+    timings: dict[str, float]
+    report: dict[str, Any]
+    page_shape: tuple[int, int] = (0, 0)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_inference_model(weights: str | os.PathLike | None = None, device: str = "cpu"):
+    """(model ready for inference, description) from ``weights`` or the default weights; clear ModelError."""
+    from veerdesk.ml.weights import default_weights_path, load_model
+
+    path = Path(weights) if weights is not None else default_weights_path()
+    if not path.is_file():
+        if weights is None:
+            raise ModelError(
+                f"no trained model weights found at {path}; train them with 'veerdesk train' "
+                "or pass --weights FILE"
+            )
+        raise ModelError(f"model weights {path} not found")
+    model, config, card = load_model(path, device="cpu")
+    return model, {"weights": str(path), "architecture": config.architecture, "card": card}
+
+
+def check_layout_fits(layout: Layout, height: int, width: int) -> list[str]:
+    """Problems that make the layout useless for this page (raised) and warnings (returned)."""
+    y_top, y_bottom = layout.depth.row_range()
+    if y_top >= height or y_bottom <= 0:
+        raise LayoutError(
+            f"the layout's depth ties (rows {y_top:g} to {y_bottom:g}) lie outside this {height}-row image; "
+            "is it the layout for another sheet?"
+        )
+    if not layout.tracks or not layout.curves():
+        raise LayoutError("the layout has no curves to digitize (add at least one track with a curve)")
+    warnings = []
+    if y_top < 0 or y_bottom > height:
+        warnings.append(f"depth ties run past the image (rows {y_top:g} to {y_bottom:g}, image has {height})")
+    for i, track in enumerate(layout.tracks):
+        if track.x0 >= width or track.x1 <= 0:
+            raise LayoutError(
+                f"layout key 'tracks[{i}]' (columns {track.x0:g} to {track.x1:g}) lies outside this "
+                f"{width}-column image"
+            )
+        if track.x1 > width or track.x0 < 0:
+            warnings.append(f"track {i} runs past the image edge")
+    return warnings
+
+
+def build_report(traces: dict[str, CurveTrace], layout: Layout, *, timings: dict[str, float], device: str,
+                 image: str | None, shape: tuple[int, int], model_info: dict[str, Any] | None,
+                 warnings: list[str], segmentation: Any) -> dict[str, Any]:
+    depth = layout.depth_grid()
+    curves = {}
+    for name, trace in traces.items():
+        curves[name] = {
+            "coverage": round(trace.coverage, 4),
+            "mean_confidence": round(trace.mean_confidence, 4),
+            "samples": int(trace.value.size),
+            "present": int(trace.present.sum()),
+            "low_confidence": low_confidence_ranges(trace.depth, trace.confidence, trace.present,
+                                                    threshold=LOW_CONFIDENCE),
+        }
+    megapixels = shape[0] * shape[1] / 1e6
+    return {
+        "image": image,
+        "size": {"width": shape[1], "height": shape[0], "megapixels": round(megapixels, 3)},
+        "depth": {
+            "unit": layout.depth.unit,
+            "top": float(depth[0]) if depth.size else None,
+            "bottom": float(depth[-1]) if depth.size else None,
+            "step": layout.depth.step,
+            "samples": int(depth.size),
+        },
+        "device": device,
+        "model": {k: v for k, v in (model_info or {}).items() if k != "card"},
+        "tiles": {"total": segmentation.tiles, "skipped_blank": segmentation.skipped_tiles},
+        "timings": {**{k: round(v, 3) for k, v in timings.items()},
+                    "megapixels_per_s": round(megapixels / max(timings.get("total_s", 0.0), 1e-9), 3)},
+        "low_confidence_threshold": LOW_CONFIDENCE,
+        "curves": curves,
+        "warnings": warnings,
+    }
+
+
+def digitize(
+    image: str | os.PathLike | Page | np.ndarray,
+    layout: Layout,
+    weights: str | os.PathLike | None = None,
+    device: str = "auto",
+    cancel: Callable[[], bool] | None = None,
+    *,
+    model: Any = None,
+    page: int = 0,
+    tile: int | None = None,
+    margin: int | None = None,
+) -> Iterator[Progress | DigitizeResult]:
+    """Digitize one sheet; yields :class:`Progress` events, then one :class:`DigitizeResult`.
+
+    ``model`` (already prepared for inference) skips loading weights — the batch runner and the app load
+    once and reuse it.
+    """
+    from veerdesk.inference.segment import DEFAULT_MARGIN, DEFAULT_TILE, SegmentationResult, segment_page
+    from veerdesk.inference.trace import trace_curves
+
+    def check_cancel() -> None:
+        if cancel is not None and cancel():
+            raise CancelledError("digitizing was cancelled; nothing was written")
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    image_name: str | None = None
+    yield Progress("load", 0, 1, 0.0, "reading the image")
+    if isinstance(image, Page):
+        pixels, image_name = image.pixels, image.info.path
+    elif isinstance(image, np.ndarray):
+        pixels = image
+    else:
+        image_name = str(image)
+        pixels = load_page(image, page=page).pixels
+    height, width = pixels.shape
+    warnings = check_layout_fits(layout, height, width)
+    timings["load_s"] = time.perf_counter() - start
+    check_cancel()
+
+    t = time.perf_counter()
+    model_info: dict[str, Any] | None = None
+    if model is None:
+        yield Progress("model", 0, 1, 0.02, "loading the model")
+        model, model_info = load_inference_model(weights, device)
+    timings["model_s"] = time.perf_counter() - t
+    check_cancel()
+
+    t = time.perf_counter()
+    segmentation: SegmentationResult | None = None
+    for event in segment_page(pixels, model, tile=tile or DEFAULT_TILE, margin=margin or DEFAULT_MARGIN,
+                              device=device, cancel=cancel):
+        if isinstance(event, SegmentationResult):
+            segmentation = event
+        else:
+            yield Progress("segment", event.done, event.total, 0.03 + 0.87 * event.done / event.total,
+                           f"segmenting tile {event.done}/{event.total}", tile=event)
+    assert segmentation is not None
+    timings["segment_s"] = time.perf_counter() - t
+    check_cancel()
+
+    t = time.perf_counter()
+    yield Progress("trace", 0, 1, 0.9, "tracing curves")
+    traces = trace_curves(segmentation.class_map, segmentation.confidence, layout)
+    timings["trace_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - start
+    report = build_report(traces, layout, timings=timings, device=segmentation.device, image=image_name,
+                          shape=(height, width), model_info=model_info, warnings=warnings,
+                          segmentation=segmentation)
+    yield Progress("done", 1, 1, 1.0, "done")
+    yield DigitizeResult(traces, segmentation, layout, timings, report, (height, width))
+
+
+def run_to_result(events: Iterator[Progress | DigitizeResult],
+                  on_progress: Callable[[Progress], None] | None = None) -> DigitizeResult:
+    """Drain a :func:`digitize` generator, passing progress events to ``on_progress``."""
+    result = None
+    for event in events:
+        if isinstance(event, DigitizeResult):
+            result = event
+        elif on_progress is not None:
+            on_progress(event)
+    assert result is not None
+    return result

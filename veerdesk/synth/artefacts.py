@@ -1,0 +1,334 @@
+"""Scan artefacts applied to a rendered window: what paper, ink, scanners and archives do to a log.
+
+Page-level effects (illumination, stains, folds, holes, torn edges, patchy fading) are defined in page
+coordinates, so every window of one page agrees; pixel noise is drawn per window. Pointwise effects run
+in row strips to keep memory bounded on 12,000-px pages.
+
+Labels: holes and torn edges replace pixels with the scanner background and remove the curve label there;
+on bilevel (1-bit) pages a curve pixel the threshold turned white loses its label (nothing is left to
+see). Everything else (blur, noise, fading, stains) keeps the label on the drawn pixels.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from veerdesk.synth.canvas import Canvas
+from veerdesk.synth.design import PageDesign
+
+_STRIP = 2048
+
+
+def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
+    """Degrade ``canvas.image`` in place; returns the names of the effects applied."""
+    plan = design.artefacts
+    if not plan.get("enabled"):
+        return []
+    rng = np.random.default_rng([plan["seed"], canvas.ox & 0xFFFFFFFF, canvas.oy & 0xFFFFFFFF])
+    applied: list[str] = []
+    _pointwise(design, canvas, plan, rng, applied)
+    _holes_and_edges(design, canvas, plan, applied)
+    img = canvas.image
+    if plan["resample"] > 1.0:
+        f = plan["resample"]
+        small = cv2.resize(img, (max(1, int(img.shape[1] / f)), max(1, int(img.shape[0] / f))), interpolation=cv2.INTER_AREA)
+        img = cv2.resize(small, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+        applied.append("resample")
+    if plan["blur"] > 0:
+        img = cv2.GaussianBlur(img, (0, 0), plan["blur"])
+        applied.append("blur")
+    if plan["motion_blur"]:
+        n = plan["motion_blur"]
+        kernel = np.zeros((n, n), np.float32)
+        if rng.random() < 0.5:
+            kernel[n // 2, :] = 1.0 / n
+        else:
+            kernel[:, n // 2] = 1.0 / n
+        img = cv2.filter2D(img, -1, kernel)
+        applied.append("motion_blur")
+    if plan["noise"] > 0:
+        for r0 in range(0, img.shape[0], _STRIP):
+            strip = img[r0 : r0 + _STRIP].astype(np.int16)
+            strip += (rng.standard_normal(strip.shape, dtype=np.float32) * plan["noise"]).astype(np.int16)
+            img[r0 : r0 + _STRIP] = np.clip(strip, 0, 255).astype(np.uint8)
+        applied.append("noise")
+    if plan["jpeg"]:
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(plan["jpeg"])])
+        if ok:
+            img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+            applied.append(f"jpeg{plan['jpeg']}")
+    if plan["bilevel"]:
+        img = _bilevel(img, canvas.ids, plan, rng)
+        applied.append("bilevel")
+    if plan["speckle"] > 0:
+        _speckle(img, plan["speckle"], plan["bilevel"], rng)
+        applied.append("speckle")
+    if plan.get("streaks"):
+        _streaks(img, design, canvas, plan)
+        applied.append("streaks")
+    canvas.image = np.ascontiguousarray(img)
+    if plan["bilevel"]:
+        canvas.ids[canvas.image > 127] = 0
+    return applied
+
+
+# --------------------------------------------------------------------------- smooth fields in page coords
+def _field(seed: int, canvas: Canvas, r0: int, r1: int, wavelength: float, terms: int = 4) -> np.ndarray:
+    """A smooth random field in [-1, 1] over window rows r0..r1, defined in page coordinates."""
+    rng = np.random.default_rng(seed)
+    step = max(4, int(wavelength / 16))
+    ys = canvas.oy + np.arange(r0, r1 + step, step, dtype=np.float64)
+    xs = canvas.ox + np.arange(0, canvas.width + step, step, dtype=np.float64)
+    out = np.zeros((ys.size, xs.size))
+    for _ in range(terms):
+        angle = rng.uniform(0, 2 * math.pi)
+        k = 2 * math.pi / (wavelength * rng.uniform(0.5, 2.0))
+        phase = rng.uniform(0, 2 * math.pi)
+        out += np.cos(k * (np.cos(angle) * xs[None, :] + np.sin(angle) * ys[:, None]) + phase)
+    out /= terms**0.5 * 1.2
+    full = cv2.resize(out.astype(np.float32), (xs.size * step, ys.size * step), interpolation=cv2.INTER_LINEAR)
+    return np.clip(full[: r1 - r0, : canvas.width], -1, 1)
+
+
+def _pointwise(design: PageDesign, canvas: Canvas, plan, rng, applied: list[str]) -> None:
+    paper = float(design.paper)
+    seed = plan["seed"]
+    H = canvas.height
+    names = set()
+    mirror = canvas.image[:, ::-1].copy() if plan["bleed_through"] > 0 else None
+    if mirror is not None:
+        mirror = cv2.GaussianBlur(mirror, (0, 0), 2.0)
+    page_diag = math.hypot(design.width, design.height)
+    for r0 in range(0, H, _STRIP):
+        r1 = min(H, r0 + _STRIP)
+        strip = canvas.image[r0:r1].astype(np.float32)
+        ink = paper - strip  # darkness above paper
+        if plan["faded_ink"] > 0:
+            fade = plan["faded_ink"]
+            if plan["faded_patchy"]:
+                k = 1.0 - fade * (0.5 + 0.5 * _field(seed + 1, canvas, r0, r1, rng_wave(design, 0.08)))
+            else:
+                k = 1.0 - fade
+            ink *= k
+            names.add("faded_ink")
+        if plan["contrast"] < 1.0:
+            ink *= plan["contrast"]
+            names.add("contrast")
+        strip = paper - ink
+        if mirror is not None:
+            strip -= plan["bleed_through"] * (paper - mirror[r0:r1].astype(np.float32))
+            names.add("bleed_through")
+        gain = np.ones_like(strip)
+        if plan["illumination"] > 0:
+            gain *= 1.0 - plan["illumination"] * (0.5 + 0.5 * _field(seed + 2, canvas, r0, r1, page_diag * 0.6, 2))
+            names.add("illumination")
+        if plan["paper_texture"] > 0:
+            texture = _field(seed + 3, canvas, r0, r1, 40.0, 6)
+            strip += plan["paper_texture"] * texture
+            names.add("paper_texture")
+        if plan["stains"]:
+            _stains(gain, seed + 4, canvas, r0, r1, plan["stains"], design)
+            names.add("stains")
+        if plan["folds"]:
+            _folds(gain, seed + 5, canvas, r0, r1, plan, design)
+            names.add("folds")
+        if plan["tape"]:
+            _tape(gain, seed + 6, canvas, r0, r1, plan["tape"], design)
+            names.add("tape")
+        canvas.image[r0:r1] = np.clip(strip * gain, 0, 255).astype(np.uint8)
+    applied.extend(sorted(names))
+
+
+def rng_wave(design: PageDesign, fraction: float) -> float:
+    return max(200.0, fraction * math.hypot(design.width, design.height))
+
+
+def _rows_cols(canvas: Canvas, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
+    ys = canvas.oy + np.arange(r0, r1, dtype=np.float32)[:, None] + 0.5
+    xs = canvas.ox + np.arange(canvas.width, dtype=np.float32)[None, :] + 0.5
+    return ys, xs
+
+
+def _stains(gain, seed, canvas, r0, r1, n, design) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        cx, cy = rng.uniform(0, design.width), rng.uniform(0, design.height)
+        radius = rng.uniform(0.02, 0.12) * min(design.width, design.height) + 20
+        depth = rng.uniform(0.05, 0.3)
+        ring = rng.random() < 0.4
+        if not canvas.overlaps(cx - radius * 1.3, cy - radius * 1.3, cx + radius * 1.3, cy + radius * 1.3) or \
+                cy + radius * 1.3 < canvas.oy + r0 or cy - radius * 1.3 > canvas.oy + r1:
+            continue
+        ys, xs = _rows_cols(canvas, r0, r1)
+        d = np.sqrt((xs - cx) ** 2 + ((ys - cy) * rng.uniform(0.6, 1.4)) ** 2) / radius
+        if ring:
+            shade = np.exp(-((d - 1.0) / 0.06) ** 2) + 0.3 * (d < 1)
+        else:
+            shade = np.clip(1.2 - d, 0, 1) ** 0.7
+        gain *= 1.0 - depth * shade
+
+
+def _folds(gain, seed, canvas, r0, r1, plan, design) -> None:
+    """Fan-fold creases: horizontal lines at regular page spacing with a soft shadow on one side."""
+    rng = np.random.default_rng(seed)
+    offset = rng.uniform(0, plan["fold_spacing"])
+    width = rng.uniform(3, 25)
+    strength = rng.uniform(0.05, 0.35)
+    ys = canvas.oy + np.arange(r0, r1, dtype=np.float32) + 0.5
+    k0 = math.floor((ys[0] - offset - 4 * width) / plan["fold_spacing"])
+    k1 = math.ceil((ys[-1] - offset + 4 * width) / plan["fold_spacing"])
+    profile = np.zeros_like(ys)
+    for k in range(k0, k1 + 1):
+        y = offset + k * plan["fold_spacing"]
+        if k % max(1, 4 - plan["folds"]) != 0:
+            continue
+        dy = ys - y
+        profile += np.where(dy < 0, np.exp(-((dy / width) ** 2)), 0.5 * np.exp(-((dy / (width / 3)) ** 2)))
+        profile += 0.6 * np.exp(-((dy / 1.2) ** 2))  # the crease itself
+    gain *= (1.0 - strength * np.clip(profile, 0, 1.5))[:, None]
+
+
+def _tape(gain, seed, canvas, r0, r1, n, design) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        x0 = rng.uniform(0, design.width * 0.8)
+        y0 = rng.uniform(0, design.height)
+        w = rng.uniform(0.1, 0.5) * design.width
+        h = rng.uniform(60, 400)
+        a0, a1 = int(max(r0, y0 - canvas.oy)), int(min(r1, y0 + h - canvas.oy))
+        b0, b1 = int(max(0, x0 - canvas.ox)), int(min(canvas.width, x0 + w - canvas.ox))
+        if a1 > a0 and b1 > b0:
+            gain[a0 - r0 : a1 - r0, b0:b1] *= 1.0 - rng.uniform(0.03, 0.12)
+
+
+def _holes_and_edges(design: PageDesign, canvas: Canvas, plan, applied: list[str]) -> None:
+    fill = int(plan["hole_fill"])
+    rng = np.random.default_rng(plan["seed"] + 7)
+    circles = []
+    if plan["holes"] == "punch":
+        r = rng.uniform(0.012, 0.025) * design.width
+        x = rng.uniform(1.5, 3.0) * r
+        for y in np.linspace(0.15, 0.85, int(rng.integers(2, 4))) * design.height:
+            circles.append((x, y, r))
+    elif plan["holes"] == "sprocket":
+        pitch = design.width / rng.uniform(16, 24)
+        r = pitch * rng.uniform(0.15, 0.25)
+        first = rng.uniform(0, pitch)
+        for side_x in (pitch * 0.5, design.width - pitch * 0.5):
+            lo = max(0, int((canvas.oy - first) / pitch) - 1)
+            hi = int((canvas.oy + canvas.height - first) / pitch) + 2
+            for k in range(lo, hi):
+                circles.append((side_x, first + k * pitch, r))
+    for cx, cy, r in circles:
+        if canvas.overlaps(cx - r, cy - r, cx + r, cy + r):
+            centre = (int(round((cx - canvas.ox - 0.5) * 16)), int(round((cy - canvas.oy - 0.5) * 16)))
+            cv2.circle(canvas.image, centre, int(r * 16), fill, -1, cv2.LINE_AA, 4)
+            cv2.circle(canvas.ids, centre, int(r * 16), 0, -1, cv2.LINE_8, 4)
+    if circles:
+        applied.append(plan["holes"])
+    if plan.get("border", "none") != "none":
+        # The scanner bed beyond a page that was smaller or shifted: a straight dark band.
+        band = plan["border_width"] * design.width
+        sides = {"both": ("left", "right")}.get(plan["border"], (plan["border"],))
+        for side in sides:
+            if side == "left":
+                x0, y0, x1, y1 = -10.0, -10.0, band, design.height + 10
+            elif side == "right":
+                x0, y0, x1, y1 = design.width - band, -10.0, design.width + 10, design.height + 10
+            else:
+                x0, y0, x1, y1 = -10.0, -10.0, design.width + 10, band
+            a0, a1 = int(max(0, y0 - canvas.oy)), int(min(canvas.height, y1 - canvas.oy))
+            b0, b1 = int(max(0, x0 - canvas.ox)), int(min(canvas.width, x1 - canvas.ox))
+            if a1 > a0 and b1 > b0:
+                canvas.image[a0:a1, b0:b1] = min(fill, 60)
+                canvas.ids[a0:a1, b0:b1] = 0
+        applied.append("border")
+    if plan["torn_edge"]:
+        right = rng.random() < 0.5
+        depth = rng.uniform(0.005, 0.04) * design.width
+        ys = np.arange(canvas.oy - 64, canvas.oy + canvas.height + 64, 16, dtype=np.float64)
+        # Jagged edge in page coordinates: a hash of the row keeps windows of one page consistent.
+        jag = depth * (0.5 + 0.5 * np.sin(ys * 0.013 + plan["seed"] % 97) * np.cos(ys * 0.0041 + 1.7)) + \
+            depth * 0.3 * ((np.sin(ys * 12.9898 + plan["seed"] % 13) * 43758.5453) % 1.0)
+        xs = design.width - jag if right else jag
+        edge_x = design.width + 10 if right else -10
+        poly = np.vstack([np.column_stack([xs, ys]), [[edge_x, ys[-1]], [edge_x, ys[0]]]])
+        fixed = canvas.fixed(poly)
+        cv2.fillPoly(canvas.image, [fixed], fill, cv2.LINE_AA, 4)
+        cv2.fillPoly(canvas.ids, [fixed], 0, cv2.LINE_8, 4)
+        applied.append("torn_edge")
+
+
+_BAYER4 = np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], np.float32) / 16.0
+
+
+def _levels(img: np.ndarray, ids: np.ndarray) -> tuple[float, float]:
+    """Paper and curve-ink grey of this window, as an operator setting the threshold would judge them."""
+    sample = img[::5, ::5]
+    paper_level = float(np.percentile(sample, 90))
+    on_curves = img[ids > 0]
+    if on_curves.size >= 50:
+        ink_level = float(np.percentile(on_curves, 50))
+    else:
+        # No curve here: the darkest ink that is not a hole or a scanner border.
+        inked = sample[(sample > 8) & (sample < paper_level - 20)]
+        ink_level = float(np.percentile(inked, 5)) if inked.size else paper_level - 100
+    return paper_level, min(ink_level, paper_level - 20)
+
+
+def _bilevel(img: np.ndarray, ids: np.ndarray, plan, rng) -> np.ndarray:
+    paper_level, ink_level = _levels(img, ids)
+    if plan.get("dither"):
+        # Ordered dithering around this page's mid-grey: greys become dot patterns, ink stays solid.
+        span = max(paper_level - ink_level, 1.0)
+        reps = (img.shape[0] // 4 + 1, img.shape[1] // 4 + 1)
+        out = np.empty_like(img)
+        for r0 in range(0, img.shape[0], _STRIP):
+            strip = img[r0 : r0 + _STRIP].astype(np.float32)
+            level = (strip - ink_level) / span
+            tile = np.tile(_BAYER4, reps)[r0 % 4 : r0 % 4 + strip.shape[0], : strip.shape[1]]
+            out[r0 : r0 + _STRIP] = np.where(level > tile * 0.9 + 0.05, 255, 0).astype(np.uint8)
+        return out
+    if plan["adaptive"]:
+        block = int(rng.integers(15, 101)) | 1
+        out = cv2.adaptiveThreshold(img, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, float(rng.uniform(5, 25)))
+    else:
+        # Between this page's curve ink and paper: most thresholds keep the curves, a few break them up.
+        level = ink_level + (paper_level - ink_level) * plan["threshold"]
+        _, out = cv2.threshold(img, level, 255, cv2.THRESH_BINARY)
+    if plan["morph"] == "erode":  # ink grows
+        out = cv2.erode(out, np.ones((2, 2), np.uint8))
+    elif plan["morph"] == "dilate":  # ink thins
+        out = cv2.dilate(out, np.ones((2, 2), np.uint8))
+    return out
+
+
+def _speckle(img: np.ndarray, rate: float, bilevel: bool, rng) -> None:
+    n = int(rate * img.size)
+    if n == 0:
+        return
+    rows = rng.integers(0, img.shape[0], n)
+    cols = rng.integers(0, img.shape[1], n)
+    dark = rng.random(n) < 0.7
+    img[rows[dark], cols[dark]] = 0 if bilevel else rng.integers(0, 120, int(dark.sum()))
+    img[rows[~dark], cols[~dark]] = 255
+
+
+def _streaks(img: np.ndarray, design: PageDesign, canvas: Canvas, plan) -> None:
+    """Vertical lines from dirt on a sheet-feed scanner's sensor: the whole page height, dark or light.
+    They look like grid lines or a flat curve, and are background."""
+    rng = np.random.default_rng(plan["seed"] + 11)
+    for _ in range(plan["streaks"]):
+        x = rng.uniform(0, design.width)
+        width = int(rng.integers(1, 4))
+        c0 = int(x) - canvas.ox
+        if c0 + width <= 0 or c0 >= canvas.width:
+            continue
+        cols = slice(max(0, c0), min(canvas.width, c0 + width))
+        if rng.random() < 0.6:
+            img[:, cols] = (img[:, cols] * rng.uniform(0.2, 0.8)).astype(np.uint8)
+        else:
+            img[:, cols] = np.maximum(img[:, cols], np.uint8(rng.integers(200, 256)))

@@ -1,0 +1,98 @@
+"""An endless stream of training crops with masks, rendered on the fly.
+
+Each crop designs a whole virtual page (numbers only: size, layout, styles, artefacts) and renders just a
+window of it, so crops look like parts of real-size pages at no full-page cost. Windows are biased
+towards tracks with curves; the window is a little larger than the crop so blur and the small skew
+(crops only: the layout schema has no rotation, so full pages stay unskewed) never show an edge.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+
+from veerdesk.synth.design import PageDesign, design_page
+from veerdesk.synth.page import class_lookup, render_window, window_signals
+from veerdesk.synth.traces import drawn_columns
+
+
+class CropStream:
+    """Infinite iterator of ``(image uint8 crop×crop, mask uint8 crop×crop)``, deterministic by seed.
+
+    ``curve_bias``: share of crops centred on a track with curves (the rest anywhere on the page).
+    ``min_curve_pixels``: a curve-biased crop with fewer curve pixels is redrawn (up to two times).
+    ``with_ids``: also yield the curve-owner map (then items are 3-tuples).
+    """
+
+    def __init__(self, seed: int, crop: int = 512, *, curve_bias: float = 0.85, margin: int = 24,
+                 clean: bool = False, min_curve_pixels: int | None = None, with_ids: bool = False,
+                 width=None, height=None) -> None:
+        self.seed = int(seed)
+        self.crop = int(crop)
+        self.curve_bias = curve_bias
+        self.margin = int(margin)
+        self.clean = clean
+        self.min_curve_pixels = crop if min_curve_pixels is None else min_curve_pixels
+        self.with_ids = with_ids
+        self.width = width
+        self.height = height
+        self._count = 0
+
+    def __iter__(self) -> Iterator:
+        return self
+
+    def __next__(self):
+        rng = np.random.default_rng([self.seed, self._count])
+        self._count += 1
+        biased = rng.random() < self.curve_bias
+        size = self.crop + 2 * self.margin
+        for attempt in range(3):
+            design = design_page(rng, self.width, self.height, clean=self.clean)
+            y0 = self._window_row(design, rng, biased)
+            signals, _ = window_signals(design, rng, y0, size)
+            x0 = self._window_column(design, rng, biased, signals, y0)
+            canvas, _ = render_window(design, rng, x0, y0, size, size, signals)
+            image, ids = canvas.image, canvas.ids
+            if not biased or np.count_nonzero(ids) >= self.min_curve_pixels or attempt == 2:
+                break
+        skew = design.artefacts.get("skew_deg", 0.0) if design.artefacts.get("enabled") else 0.0
+        if abs(skew) > 0.05:
+            centre = (size / 2, size / 2)
+            m = cv2.getRotationMatrix2D(centre, skew, 1.0)
+            image = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            ids = cv2.warpAffine(ids, m, (size, size), flags=cv2.INTER_NEAREST, borderValue=0)
+        s = slice(self.margin, self.margin + self.crop)
+        image = np.ascontiguousarray(image[s, s])
+        ids = np.ascontiguousarray(ids[s, s])
+        mask = class_lookup(design.layout)[ids]
+        return (image, mask, ids) if self.with_ids else (image, mask)
+
+    def _window_row(self, design: PageDesign, rng: np.random.Generator, biased: bool) -> int:
+        size = self.crop + 2 * self.margin
+        if biased:
+            y_lo, y_hi = design.body
+            y0 = rng.uniform(y_lo - 0.2 * size, max(y_lo, y_hi - 0.8 * size))
+        else:
+            y0 = rng.uniform(-0.1 * size, max(0.0, design.height - 0.9 * size))
+        return int(math.floor(y0))
+
+    def _window_column(self, design: PageDesign, rng: np.random.Generator, biased: bool, signals, y0: int) -> int:
+        """Biased windows are centred (give or take a quarter) on a point of a random curve."""
+        size = self.crop + 2 * self.margin
+        if biased:
+            flat = design.layout.curves()
+            order = rng.permutation(len(flat))
+            for k in order:
+                _, track, curve = flat[k]
+                values = signals[k].values
+                finite = np.nonzero(np.isfinite(values))[0]
+                if finite.size:
+                    i = finite[int(rng.integers(finite.size))]
+                    x = float(drawn_columns(track, curve, values[i : i + 1])[0])
+                    return int(math.floor(x - size / 2 + rng.uniform(-0.25, 0.25) * size))
+            track = design.layout.tracks[int(rng.integers(len(design.layout.tracks)))]
+            return int(math.floor(rng.uniform(track.x0 - 0.25 * size, max(track.x0, track.x1 - 0.75 * size))))
+        return int(math.floor(rng.uniform(-0.1 * size, max(0.0, design.width - 0.9 * size))))
