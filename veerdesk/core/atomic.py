@@ -16,10 +16,14 @@ from pathlib import Path
 from veerdesk.core.errors import ExportError
 
 
-def _current_umask() -> int:
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; do it once at import, before any worker threads exist.
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -49,7 +53,7 @@ def atomic_output(path: str | os.PathLike, *, keep_backup: bool = False, suffix:
     tmp = Path(tmp_name)
     # mkstemp makes owner-only files; outputs should get the usual permissions (as open() would give).
     with contextlib.suppress(OSError):
-        os.chmod(tmp, 0o666 & ~_current_umask())
+        os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield tmp
         with open(tmp, "rb+") as fh:

@@ -30,7 +30,6 @@ For every track and every mask class used by its curves (1 = solid, 2 = dashed/d
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import cv2
@@ -165,7 +164,6 @@ class Piece:
     pos: float = 0.0
     vel: float = 0.0
     last_row: int = 0
-    look: float = math.nan  # running mean of the feature: what this piece looks like
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -195,8 +193,6 @@ class Piece:
         self.hi.append(hi)
         self.confidence.append(conf)
         self.feature.append(feature)
-        if feature == feature:  # not NaN
-            self.look = feature if self.look != self.look else 0.9 * self.look + 0.1 * feature
 
 
 @dataclass(frozen=True)
@@ -238,7 +234,7 @@ def wrap_rule(track: Track, curve: Curve) -> WrapRule:
 
 
 def track_runs(runs: Runs, rows: tuple[int, int], *, max_tracks: int, lost_after: int, wrap: WrapRule,
-               share: bool = False, feature: np.ndarray | None = None, appearance: float = 0.0) -> list[Piece]:
+               share: bool = False, feature: np.ndarray | None = None) -> list[Piece]:
     """Link clusters row to row into pieces (see the module docstring)."""
     r0, r1 = rows
     row_starts = np.searchsorted(runs.row, np.arange(r0, r1 + 1))
@@ -279,9 +275,6 @@ def track_runs(runs: Runs, rows: tuple[int, int], *, max_tracks: int, lost_after
                         # Touching the last cluster (8-connected) is continuity whatever the slope says.
                         touch = max(0.0, lo - last_hi, last_lo - hi)
                         cost = min(cost, touch)
-                    if appearance and p.look == p.look and features[j] == features[j]:
-                        # A dot does not continue a dash, a thin stroke does not continue a heavy one.
-                        cost += appearance * abs(features[j] - p.look)
                     if cost <= gate:
                         pairs.append((cost, k, j, s))
         pairs.sort()
@@ -663,7 +656,7 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
             # Several curves of one class: follow them together so identity survives crossings.
             feature, _ = split_feature(runs, curves)
             pieces = track_runs(runs, rows, max_tracks=len(curves) + 2, lost_after=lost, wrap=group_wrap,
-                                share=True, feature=feature, appearance=float(os.environ.get("APP", "0")))
+                                share=True, feature=feature)
             for curve, own in zip(curves, assign_pieces(pieces, curves, rows), strict=True):
                 thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
                 out[curve.mnemonic] = trace_pieces(own, track, curve, rows, grid_rows, depth, thickness)

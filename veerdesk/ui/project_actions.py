@@ -13,6 +13,11 @@ from veerdesk.core.errors import VeerDeskError
 from veerdesk.ui.prompts import LAS_FILTER, PROJECT_FILTER
 
 
+# Masks of bigger sheets are left out of the project: encoding them would freeze the window for seconds,
+# and a re-run recomputes them. Traces, edits and review state (the user's work) are always saved.
+MAX_MASK_PIXELS_IN_PROJECT = 50_000_000
+
+
 class ProjectMixin:
     def ask_export_las(self) -> None:
         if self.doc.layout is None or not self.doc.traces:
@@ -58,7 +63,10 @@ class ProjectMixin:
 
     def save_project(self, path: str) -> bool:
         try:
-            projects.save_project(path, self.doc, edit_log=self._edit_log(), settings=self._settings())
+            masks = self.doc.masks
+            include_masks = masks is not None and masks.class_map.size <= MAX_MASK_PIXELS_IN_PROJECT
+            projects.save_project(path, self.doc, edit_log=self._edit_log(), settings=self._settings(),
+                                  include_masks=include_masks)
         except VeerDeskError as exc:
             self.report(exc)
             return False
