@@ -1,18 +1,23 @@
 """Forward-pass throughput of VeerNet variants on CPU, in megapixels per second.
 
-    python bench/bench_model.py [--size 1024] [--repeat 3] [--variants small,tiny]
+    python bench/bench_model.py [--size 1024] [--repeat 3] [--variants small-s2,tiny-s2] [--threads 1,2]
 
 Prints one row per (variant, dtype, memory format, threads) with MP/s and the ratio to the fp32
 contiguous baseline of the same variant and thread count. Inference only (eval mode, no grad,
-BatchNorm folded into the convs as the inference code does).
+BatchNorm folded into the convs as the inference code does). Shipped: "small-s2".
+Run it on an otherwise idle machine: with other load, 2 threads can be several times slower than 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from veerdesk.ml.model import ModelConfig, build_model, count_parameters, prepare_for_inference
 

@@ -241,7 +241,10 @@ def main(argv: list[str] | None = None) -> int:
                           last=args.runs if atheris else 0)
     if atheris:
         return run_atheris(atheris, run_one, seeds, args, stats)
-    return run_mutate(run_one, seeds, args, stats)
+    try:
+        return run_mutate(run_one, seeds, args, stats)
+    finally:
+        targets.cleanup()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ ENTRY_POINTS = {
     "batch": "veerdesk.pipeline.cli_entry:run_batch",
     "open": "veerdesk.ui.launch:run_open",
     "demo": "veerdesk.app:run_demo",
+    "finetune": "veerdesk.ml.finetune:run_finetune",
 }
 
 
@@ -103,6 +104,22 @@ def _add_demo(sub) -> None:
     p.add_argument("--out", default=None, help="folder for the headless outputs (default: ./veerdesk-demo)")
 
 
+def _add_finetune(sub) -> None:
+    p = sub.add_parser("finetune", help="fine-tune weights on reviewed project files (corrections as labels)")
+    p.add_argument("--projects", required=True, help="folder with reviewed .vdproj files (searched recursively)")
+    p.add_argument("--weights", required=True, help="weights to start from")
+    p.add_argument("--out", required=True, help="new weights file (.safetensors); its card and hash go beside it")
+    p.add_argument("--steps", type=int, default=None, help="optimizer steps (default 200)")
+    p.add_argument("--minutes", type=float, default=None, help="stop the steps after this wall-clock budget")
+    p.add_argument("--holdout", type=float, default=None, help="share of projects held out for metrics (0.25)")
+    p.add_argument("--real-fraction", type=float, default=None, help="share of real crops per batch (0.5)")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--crop", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--gap-pages", type=int, default=None,
+                   help="also build the reality-gap reference for the new weights from this many generated pages")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="veerdesk",
@@ -110,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"veerdesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_info, _add_synth, _add_train, _add_eval, _add_digitize, _add_batch, _add_open, _add_demo):
+    for add in (_add_info, _add_synth, _add_train, _add_eval, _add_digitize, _add_batch, _add_open, _add_demo,
+                _add_finetune):
         add(sub)
     return parser
 

@@ -3,7 +3,7 @@
     xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots/make_screenshots.py \
         [--image SCAN --layout LAYOUT.json] [--weights W] [--out docs/screenshots]
 
-Without --image, a synthetic sheet from the generator is used. States: 01 opened, 02 layout set,
+Without --image, the bundled sample (resources/samples) is used, or else a synthetic sheet. States: 01 opened, 02 layout set,
 03 model running (tiles appearing), 04 results with overlays, 05 review queue, 06 a correction.
 """
 
@@ -30,6 +30,9 @@ def main() -> int:
     tmp = tempfile.TemporaryDirectory()
     os.environ["VEERDESK_STATE_DIR"] = str(Path(tmp.name) / "state")
     image, layout_path = args.image, args.layout
+    sample = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample-log.tif"
+    if image is None and sample.exists():
+        image, layout_path = str(sample), str(sample.with_name("sample-log.layout.json"))
     if image is None:
         import cv2
 
@@ -106,12 +109,12 @@ def main() -> int:
         print("\n".join(window.prompts.errors), file=sys.stderr)
         return 1
 
-    window._docks["Overlays"].raise_()
+    window.show_panel("Overlays")
     window.view.fit_width()
     window.view.show_top()
     shot("04-results.png")
 
-    window._docks["Review queue"].raise_()
+    window.show_panel("Review queue")
     window.review_panel.go_next()
     shot("05-review.png")
 
@@ -127,7 +130,7 @@ def main() -> int:
         ends = [v if np.isfinite(v) else lo + (hi - lo) * 0.4 for v in (before, after)]
         drawn = np.linspace(ends[0], ends[1], depths.size)
         window.push(RedrawStretch(item.mnemonic, depths, drawn))
-        window._docks["History"].raise_()
+        window.show_panel("History")
         window.show_review_item(item)
     shot("06-correction.png")
 

@@ -97,3 +97,44 @@ def test_recovery_of_a_dead_session_is_offered_and_own_is_not(tmp_path):
     assert loaded.document.same_content(doc) and loaded.project_path == "/x/well.vdproj"
     discard_recovery()
     assert not recovery_path().exists()
+
+
+def _rewrite(path, **meta_changes):
+    import json
+
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    meta = json.loads(members["project.json"])
+    meta.update(meta_changes)
+    members["project.json"] = json.dumps(meta).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize("changes", [
+    {"curves": 5},
+    {"curves": [3]},
+    {"image_relative": "scan\u0000.tif"},
+    {"image_path": "a" * 100_000},
+    {"layout": {"version": 1, "depth": {"unit": "FT", "ties": [[0, 1], [10, 2]], "step": 10**400}}},
+])
+def test_tampered_descriptions_are_one_project_error(tmp_path, changes):
+    path = tmp_path / "t.vdproj"
+    save_project(path, sample_document())
+    _rewrite(path, **changes)
+    with pytest.raises(ProjectError, match="t.vdproj"):
+        load_project(path)
+
+
+def test_damaged_trace_data_is_a_project_error(tmp_path):
+    path = tmp_path / "t.vdproj"
+    save_project(path, sample_document())
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["traces.npz"] = members["traces.npz"][:60]
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(ProjectError, match="trace data is damaged"):
+        load_project(path)

@@ -59,3 +59,12 @@ def test_long_weak_runs_are_split_into_screen_sized_items():
     runs = low_confidence_runs(value, conf, 0.5, max_samples=300)
     assert runs == [(0, 250), (250, 500), (500, 750), (750, 1000)]
     assert low_confidence_runs(value, conf, 0.5, max_samples=None) == [(0, 1000)]
+
+
+def test_items_are_cut_to_a_screenful_of_rows():
+    doc = sample_document()  # 10 rows per foot, 0.5 ft per sample: 5 rows per sample
+    doc.traces["ILD"].confidence[:] = 0.2
+    items = find_review_items(doc, threshold=0.5, max_samples=None, max_rows=100)
+    ild = sorted((it for it in items if it.mnemonic == "ILD"), key=lambda it: it.i0)
+    assert len(ild) > 1 and all(it.samples <= 20 for it in ild)
+    assert ild[0].i0 == 0 and ild[-1].i1 == doc.trace("ILD").depth.size

@@ -37,7 +37,8 @@ runner = _load_runner()
 @pytest.mark.parametrize("target", ["image", "layout", "project"])
 def test_short_fuzz_run(target, tmp_path):
     stats = tmp_path / "stats.json"
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    # TMPDIR: the harness's scratch files, seeds and corpus stay inside this test's folder.
+    env = dict(os.environ, PYTHONWARNINGS="ignore", TMPDIR=str(tmp_path))
     proc = subprocess.run(
         [sys.executable, str(RUN_PY), target, "--runs", str(SHORT_RUNS), "--timeout", "10",
          "--stats", str(stats), "--artifacts", str(tmp_path / "artifacts")],

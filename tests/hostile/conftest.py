@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from hostile_helpers import CliResult
+
 from veerdesk.cli import main
 
 
@@ -29,9 +29,8 @@ def good_inputs(tmp_path_factory):
     """A valid tiny scan and layout, so a hostile input can be tested on its own in `veerdesk digitize`."""
     import json
 
-    from PIL import Image
-
     from hostile_corpus import _log_like, good_layout
+    from PIL import Image
 
     folder = tmp_path_factory.mktemp("good-inputs")
     image = folder / "sheet.png"

@@ -6,7 +6,6 @@ import importlib.util
 from dataclasses import dataclass
 
 import pytest
-
 from hostile_corpus import message_problem
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from hostile_corpus import good_layout, image_cases, layout_cases, message_problem
 from hostile_helpers import xfail_if_bug
 
@@ -86,3 +85,25 @@ def test_open_hostile_projects(window, tmp_path, good_inputs):
         assert window.open_project(str(path)) is False
         _one_clear_error(window)
     _still_works(window, good_inputs)
+
+
+@pytest.mark.parametrize("content", [b"garbage", b"PK\x03\x04" + bytes(40)], ids=["text", "zip-header-only"])
+def test_cli_open_hostile_project(content, tmp_path):
+    """`veerdesk open --project BAD --screenshot` (the app's command line): non-zero exit, one error line."""
+    import os
+    import subprocess
+    import sys
+
+    project_file = tmp_path / "bad.vdproj"
+    project_file.write_bytes(content)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", VEERDESK_STATE_DIR=str(tmp_path / "state"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "veerdesk.cli", "open", "--project", str(project_file),
+         "--screenshot", str(tmp_path / "shot.png"), "--offscreen"],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "bad.vdproj" in errors[0], proc.stderr
+    assert message_problem(errors[0][len("error: "):]) is None
+    assert "Traceback" not in proc.stderr

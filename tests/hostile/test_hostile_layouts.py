@@ -5,9 +5,9 @@ from __future__ import annotations
 import pickle
 
 import pytest
-
 from hostile_corpus import layout_cases
 from hostile_helpers import assert_cli_error, assert_user_error, cli_available, xfail_if_bug
+
 from veerdesk.core.errors import LayoutError
 from veerdesk.core.layout import Layout, load_layout, parse_layout_json
 
@@ -70,3 +70,31 @@ def test_cli_digitize(case, tmp_path, run_cli, good_inputs, tiny_weights):
                      "--device", "cpu")
     assert_cli_error(result, case.error)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("where", ["well.name", "unit"])
+def test_names_cannot_inject_las_sections(where, tmp_path):
+    """A layout is refused, or the LAS written from it reads back intact: never a silently broken file."""
+    las = pytest.importorskip("veerdesk.export.las")
+    import lasio
+    import numpy as np
+    from hostile_corpus import good_layout
+
+    from veerdesk.core.document import make_trace
+
+    data = good_layout()
+    if where == "well.name":
+        data["well"]["name"] = "SMITH\n~A 1 2 3"
+    else:
+        data["tracks"][0]["curves"][0]["unit"] = "GAPI\n~A 1 2 3"
+    try:
+        layout = Layout.from_dict(data)
+    except LayoutError:
+        return
+    grid = layout.depth_grid()
+    traces = {c.mnemonic: make_trace(c.mnemonic, grid, np.full(grid.size, 5.0), np.ones(grid.size))
+              for _i, _t, c in layout.curves()}
+    path = tmp_path / "out.las"
+    las.write_las(path, layout, traces)
+    back = lasio.read(str(path))
+    assert back.data.shape == (grid.size, 1 + len(traces))

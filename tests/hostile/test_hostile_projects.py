@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from hostile_corpus import good_layout, project_cases
 from hostile_helpers import assert_user_error, xfail_if_bug
+
 from veerdesk.core.errors import ProjectError
 
 project = pytest.importorskip("veerdesk.core.project")

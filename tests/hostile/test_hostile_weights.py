@@ -7,9 +7,9 @@ import json
 import shutil
 
 import pytest
-
 from hostile_corpus import weights_cases
 from hostile_helpers import assert_cli_error, assert_user_error, cli_available, xfail_if_bug
+
 from veerdesk.core.errors import ModelError
 
 weights = pytest.importorskip("veerdesk.ml.weights")

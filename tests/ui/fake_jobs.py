@@ -16,16 +16,21 @@ WEAK_ILD = (1050.0, 1060.0)
 
 
 def fake_traces(layout, pixels, seed: int = 0) -> dict[str, CurveTrace]:
+    """Sine traces; the first curve is very weak over 10–12 % of the depth range, the last one weak over
+    50–60 % (on the test sheet, 1000–1100 ft: GR 1010–1012 and ILD 1050–1060)."""
     grid = layout.depth_grid()
+    lo_d, hi_d = float(grid[0]), float(grid[-1])
+    at = lambda f: lo_d + f * (hi_d - lo_d)  # noqa: E731
+    curves = layout.curves()
     out = {}
-    for k, (_, _, curve) in enumerate(layout.curves()):
+    for k, (_, _, curve) in enumerate(curves):
         lo, hi = sorted((curve.left, curve.right))
         value = lo + (hi - lo) * (0.5 + 0.3 * np.sin(grid / (7.0 + k)))
         conf = np.full(grid.size, 0.9, np.float32)
-        if curve.mnemonic == "GR":
-            conf[(grid >= WEAK_GR[0]) & (grid <= WEAK_GR[1])] = 0.1
-        if curve.mnemonic == "ILD":
-            conf[(grid >= WEAK_ILD[0]) & (grid <= WEAK_ILD[1])] = 0.3
+        if k == 0:
+            conf[(grid >= at(0.10)) & (grid <= at(0.12))] = 0.1
+        if k == len(curves) - 1:
+            conf[(grid >= at(0.50)) & (grid <= at(0.60))] = 0.3
         out[curve.mnemonic] = CurveTrace(curve.mnemonic, grid, value, conf)
     return out
 

@@ -34,3 +34,15 @@ def test_run_without_layout_is_an_error_not_a_hang(qtbot, sheet, tmp_path, flag,
     code = run_open(_args(str(sheet[0]), flag, "--screenshot", str(tmp_path / "s.png"), "--offscreen"))
     assert code == 1
     assert "layout" in capsys.readouterr().err
+
+
+def test_open_a_project_from_the_command_line(qtbot, sheet, tmp_path):
+    from veerdesk.core.document import Document
+    from veerdesk.core.layout import load_layout
+    from veerdesk.core.project import save_project
+
+    project = tmp_path / "p.vdproj"
+    save_project(project, Document(image_path=str(sheet[0]), layout=load_layout(sheet[1])))
+    out = tmp_path / "p.png"
+    assert run_open(_args("--project", str(project), "--screenshot", str(out), "--offscreen")) == 0
+    assert QImage(str(out)).width() > 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lasio
 import numpy as np
 import pytest
 from fake_jobs import WEAK_GR, BlockingJob, deterministic_job, failing_job
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from veerdesk.core import project as projects
@@ -58,6 +60,19 @@ def test_open_builds_the_pyramid_and_fits_width(make_window, qtbot, sheet):
     assert window.recent.load()[0].endswith("sheet.png")
 
 
+def test_menu_open_decodes_in_the_background(make_window, qtbot, sheet, tmp_path):
+    window = make_window()
+    window.prompts.paths = [str(sheet[0])]
+    window.ask_open_image()
+    qtbot.waitUntil(lambda: window.loader is None and window.page is not None)
+    assert window.page.pixels.shape == (1200, 440) and window.doc.image_path.endswith("sheet.png")
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    assert window.open_path(str(bad))  # started; the error arrives from the loader thread
+    qtbot.waitUntil(lambda: window.loader is None)
+    assert "broken.png" in window.prompts.errors[-1] and window.doc.image_path.endswith("sheet.png")
+
+
 def test_bad_file_shows_an_error_and_keeps_the_app_running(make_window, tmp_path):
     window = make_window()
     bad = tmp_path / "broken.tif"
@@ -65,6 +80,21 @@ def test_bad_file_shows_an_error_and_keeps_the_app_running(make_window, tmp_path
     assert not window.open_image(str(bad))
     assert window.prompts.errors and "broken.tif" in window.prompts.errors[0]
     assert window.page is None
+
+
+def test_an_unexpected_failure_below_the_app_is_one_message_not_a_crash(make_window, sheet, monkeypatch, capsys):
+    import veerdesk.ui.main_window as main_window
+
+    def broken(path, *args, **kwargs):
+        raise TypeError("Missing dimensions")
+
+    window = make_window()
+    monkeypatch.setattr(main_window, "load_page", broken)
+    assert not window.open_image(str(sheet[0]))
+    assert window.prompts.errors == ["cannot open sheet.png: unexpected TypeError (details were printed to the console)"]
+    assert "Missing dimensions" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert window.open_image(str(sheet[0]))  # still working
 
 
 def test_wheel_zoom_keeps_the_point_under_the_cursor(make_window, sheet):
@@ -106,6 +136,9 @@ def test_layout_by_clicks_drags_and_table(make_window, qtbot, sheet):
     window.view.centerOn(100, 300)
     drag(qtbot, window, (10, 300), (210, 310))
     assert window.doc.layout is not None and window.doc.layout.tracks[0].x0 == 10
+    # Dragging from an existing edge moves just that edge.
+    drag(qtbot, window, (210, 300), (190, 300))
+    assert (window.doc.layout.tracks[0].x0, window.doc.layout.tracks[0].x1) == (10, 190)
     assert "valid" in window.layout_panel.validation_message()
     qtbot.mouseClick(window.layout_panel.add_curve, Qt.LeftButton)
     assert [c.mnemonic for _, _, c in window.doc.layout.curves()] == ["CURVE1"]
@@ -115,6 +148,7 @@ def test_layout_by_clicks_drags_and_table(make_window, qtbot, sheet):
     assert window.doc.layout.curves()[0][2].left == 0
     labels = window.stack.labels()
     assert labels[0].startswith("Add depth tie 1100") and labels[1].startswith("Set track 1")
+    assert labels[2].startswith("Set track 1")
     assert labels[-1] == "Add curve"
     window.stack_undo()
     assert window.doc.layout.curves() == []
@@ -356,12 +390,25 @@ def test_autosave_and_recovery_after_a_crash(make_window, qtbot, sheet, tmp_path
     assert not declined.offer_recovery()  # nothing left to offer: the file was adopted
 
 
-def test_drop_a_file_opens_it(make_window, sheet):
+def test_the_autosave_timer_writes_the_recovery_file_only_when_dirty(make_window, qtbot, sheet):
+    window = make_window(autosave_ms=20)
+    window.open_image(str(sheet[0]))
+    assert not projects.recovery_path().exists()  # nothing to lose yet
+    window.load_layout(str(sheet[1]))
+    qtbot.waitUntil(projects.recovery_path().exists, timeout=5_000)
+    assert projects.load_project(projects.recovery_path()).document.layout == window.doc.layout
+    window.prompts.paths = [str(sheet[0].with_name("w.vdproj"))]
+    assert window.save_as()
+    assert not projects.recovery_path().exists()  # saved: the recovery file is gone
+
+
+def test_drop_a_file_opens_it(make_window, qtbot, sheet):
     window = make_window()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(sheet[0]))])
     event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.loader is None and window.page is not None)
     assert window.page is not None and window.doc.image_path.endswith("sheet.png")
 
 
@@ -407,4 +454,49 @@ def test_menu_paths_save_layout_export_and_open_recent(make_window, qtbot, sheet
     assert recent and recent[0].endswith("sheet.png")
     window.stack.set_clean()
     window.recent_menu.actions()[0].trigger()
+    qtbot.waitUntil(lambda: window.loader is None)
     assert window.doc.traces == {} and window.page is not None
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample-log.tif"
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="bundled sample not present")
+def test_bundled_sample_open_run_review_edit_export_reopen(make_window, qtbot, tmp_path):
+    window = make_window()
+    assert window.open_image(str(SAMPLE))
+    assert window.load_layout(str(SAMPLE.with_name("sample-log.layout.json")))
+    qtbot.waitUntil(lambda: window.pyramid.built_levels() == window.pyramid.levels)
+    run_fake(qtbot, window)
+    names = [c.mnemonic for _, _, c in window.doc.layout.curves()]
+    assert list(window.doc.traces) == names
+    window.review_panel.go_next()
+    item = window.review_panel.current()
+    assert item is not None and item.mnemonic in names
+    window.review_panel.accept_current()
+    window.curve_combo.setCurrentText(names[0])
+    window.set_tool("erase")
+    lo, hi = window.doc.layout.depth.row_range()
+    window.view.center_on_rect(QRectF(0, lo + 100, 100, 200))
+    drag(qtbot, window, (500, lo + 150), (500, lo + 250))
+    assert window.stack.labels()[-1].startswith(f"Erase {names[0]}")
+    assert window.export_las(str(tmp_path / "sample.las"))
+    assert lasio.read(str(tmp_path / "sample.las")).curves[1].mnemonic == names[0]
+    assert window.save_project(str(tmp_path / "sample.vdproj"))
+    reopened = make_window()
+    assert reopened.open_project(str(tmp_path / "sample.vdproj"))
+    assert reopened.doc.same_content(window.doc)
+
+
+def test_minimap_click_moves_the_view_and_shows_where_it_is(make_window, qtbot, sheet):
+    window = make_window()
+    window.open_image(str(sheet[0]))
+    window.view.zoom_100()
+    window.view.show_top()
+    qtbot.waitUntil(lambda: window.pyramid.built_levels() == window.pyramid.levels)
+    minimap = window.minimap
+    target = minimap._target()
+    assert not target.isEmpty() and minimap._visible.top() < 100
+    qtbot.mouseClick(minimap, Qt.LeftButton, pos=QPoint(int(target.center().x()), int(target.bottom()) - 2))
+    visible = window.view.visible_scene_rect()
+    assert visible.bottom() >= 1150 and minimap._visible.bottom() >= 1150

@@ -25,7 +25,7 @@ CHANGE_MASKS = "masks"
 
 
 def make_trace(mnemonic: str, depth, value, confidence) -> CurveTrace:
-    """A :class:`CurveTrace` with its own float64 copies of the arrays (edits never alias)."""
+    """A :class:`CurveTrace` with its own copies of the arrays (edits never alias the caller's)."""
     depth = np.array(depth, dtype=np.float64)
     value = np.array(value, dtype=np.float64)
     confidence = np.array(confidence, dtype=np.float64)
@@ -35,10 +35,8 @@ def make_trace(mnemonic: str, depth, value, confidence) -> CurveTrace:
 
 
 def with_samples(trace: CurveTrace, value: np.ndarray, confidence: np.ndarray) -> CurveTrace:
-    """The same trace with new ``value`` / ``confidence`` arrays."""
-    if dataclasses.is_dataclass(trace):
-        return dataclasses.replace(trace, value=value, confidence=confidence)
-    return CurveTrace(trace.mnemonic, trace.depth, value, confidence)  # pragma: no cover
+    """The same trace with new ``value`` / ``confidence`` arrays (CurveTrace re-validates them)."""
+    return dataclasses.replace(trace, value=value, confidence=confidence)
 
 
 def traces_equal(a: CurveTrace, b: CurveTrace) -> bool:

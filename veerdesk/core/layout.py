@@ -29,6 +29,8 @@ WEIGHTS = ("heavy", "light")
 # Beyond this, a coordinate or value is a typo or an attack, not a log.
 MAX_ABS_NUMBER = 1e12
 MAX_LAYOUT_BYTES = 10_000_000
+MAX_STRING_CHARS = 4096
+MAX_EXTRA_DEPTH = 32
 
 _WELL_KEYS = ("name", "uwi", "company", "field")
 
@@ -48,7 +50,10 @@ def _number(value: Any, path: str, *, positive: bool = False) -> float:
     # bool is an int subclass; "true" as a coordinate is a mistake, not 1.0.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise LayoutError(f"{_where(path)} must be a number, got {json.dumps(value)[:40]}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise LayoutError(f"{_where(path)} is implausibly large ({str(value)[:20]}...)") from None
     if not math.isfinite(number):
         raise LayoutError(f"{_where(path)} must be a finite number, got {value}")
     if abs(number) > MAX_ABS_NUMBER:
@@ -63,11 +68,31 @@ def _string(value: Any, path: str, *, allow_empty: bool = True) -> str:
         raise LayoutError(f"{_where(path)} must be a string, got {json.dumps(value)[:40]}")
     if not allow_empty and not value.strip():
         raise LayoutError(f"{_where(path)} must not be empty")
+    if len(value) > MAX_STRING_CHARS:
+        raise LayoutError(f"{_where(path)} is too long ({len(value)} characters)")
+    # Control characters and lone surrogates would break the LAS header (a newline starts a new section).
+    if any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise LayoutError(f"{_where(path)} contains control or invalid characters")
     return value
 
 
+def _check_nesting(value: Any, path: str, depth: int = 0) -> None:
+    # Unknown keys are kept verbatim; bound their depth so they stay printable, picklable and re-readable.
+    if depth > MAX_EXTRA_DEPTH:
+        raise LayoutError(f"{_where(path)} is nested more than {MAX_EXTRA_DEPTH} levels deep")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_nesting(v, f"{path}.{k}", depth + 1)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_nesting(v, f"{path}[{i}]", depth + 1)
+
+
 def _extra(data: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in known}
+    extra = {k: v for k, v in data.items() if k not in known}
+    for key, value in extra.items():
+        _check_nesting(value, key)
+    return extra
 
 
 # --------------------------------------------------------------------------- value scales
@@ -409,7 +434,11 @@ def parse_layout_json(text: str, source: str = "layout") -> Layout:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise LayoutError(f"{source} is not valid JSON: {detail}{where}") from exc
     except ValueError as exc:
-        raise LayoutError(f"{source}: {exc}") from exc
+        message = str(exc)
+        if "digits" in message:
+            # Python refuses integers of thousands of digits; say so without its internals.
+            message = "a number has far too many digits"
+        raise LayoutError(f"{source}: {message}") from exc
     return Layout.from_dict(data)
 
 

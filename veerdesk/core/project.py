@@ -20,6 +20,7 @@ import json
 import os
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ import numpy as np
 
 from veerdesk.core.atomic import atomic_output
 from veerdesk.core.document import Document, SegmentationMasks, make_trace
-from veerdesk.core.errors import LayoutError, ProjectError, VeerDeskError
+from veerdesk.core.errors import LayoutError, ProjectError
 from veerdesk.core.layout import Layout
 
 PROJECT_FORMAT = "veerdesk-project"
@@ -120,70 +121,104 @@ def save_project(path: str | os.PathLike, doc: Document, *, edit_log: list[dict[
 
 
 # --------------------------------------------------------------------------- reading
+# Everything a damaged or tampered archive can make zipfile, zlib, json or numpy raise while we read it.
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, KeyError,
+                   ValueError, TypeError, OSError, RecursionError, OverflowError)
+MAX_PATH_CHARS = 4096
+
+
 def load_project(path: str | os.PathLike) -> ProjectData:
+    """Read a project; any damage gives one :class:`ProjectError` naming the file (never another exception)."""
     p = Path(path)
     if not p.is_file():
         raise ProjectError(f"project file not found: {p}")
-    try:
-        with zipfile.ZipFile(p) as zf:
-            info = zf.getinfo("project.json")
-            if info.file_size > MAX_JSON_BYTES:
-                raise ProjectError(f"{p} is not a VeerDesk project (project.json is implausibly large)")
-            meta = json.loads(zf.read("project.json").decode("utf-8"))
-            names_in_zip = set(zf.namelist())
-            npz_bytes = zf.read("traces.npz") if "traces.npz" in names_in_zip else None
-            masks = _read_masks(zf, names_in_zip, p)
-    except (zipfile.BadZipFile, KeyError) as exc:
-        raise ProjectError(f"{p} is not a VeerDesk project or is damaged ({exc})") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProjectError(f"{p}: the project description is damaged ({exc})") from exc
-    except OSError as exc:
-        raise ProjectError(f"cannot read project {p}: {exc.strerror or exc}") from exc
+    meta, npz_bytes, masks = _read_archive(p)
     if not isinstance(meta, dict) or meta.get("format") != PROJECT_FORMAT:
         raise ProjectError(f"{p} is not a VeerDesk project")
     if meta.get("version") != PROJECT_VERSION:
-        raise ProjectError(f"{p} was written by a newer VeerDesk (project version {meta.get('version')})")
-    try:
-        layout = Layout.from_dict(meta["layout"]) if meta.get("layout") is not None else None
-    except LayoutError as exc:
-        raise ProjectError(f"{p}: the stored layout is invalid: {exc}") from exc
+        raise ProjectError(f"{p} was written by a newer VeerDesk (project version {str(meta.get('version'))[:20]})")
+    layout = None
+    if meta.get("layout") is not None:
+        try:
+            layout = Layout.from_dict(meta["layout"])
+        except LayoutError as exc:
+            raise ProjectError(f"{p}: the stored layout is invalid: {exc}") from exc
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            raise ProjectError(f"{p}: the stored layout is damaged") from exc
     doc = Document(image_path=_resolve_image(meta, p), layout=layout, masks=masks)
     names = meta.get("curves") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ProjectError(f"{p}: the list of curves is damaged")
     if names:
         if npz_bytes is None:
             raise ProjectError(f"{p} lists curves but holds no trace data; the file is damaged")
         _read_traces(doc, names, npz_bytes, p)
     edits = meta.get("edits") if isinstance(meta.get("edits"), list) else []
     settings = meta.get("settings") if isinstance(meta.get("settings"), dict) else {}
-    return ProjectData(doc, edits, settings, meta.get("project_path"), meta.get("saved_at"))
+    project_path = meta.get("project_path") if isinstance(meta.get("project_path"), str) else None
+    saved_at = meta.get("saved_at") if isinstance(meta.get("saved_at"), (int, float)) else None
+    return ProjectData(doc, edits, settings, project_path, saved_at)
+
+
+def _read_archive(p: Path) -> tuple[object, bytes | None, SegmentationMasks | None]:
+    try:
+        with zipfile.ZipFile(p) as zf:
+            info = zf.getinfo("project.json")
+            if info.file_size > MAX_JSON_BYTES:
+                raise ProjectError(f"{p} is not a VeerDesk project (project.json is implausibly large)")
+            text = zf.read("project.json").decode("utf-8")
+            meta = json.loads(text)
+            names_in_zip = set(zf.namelist())
+            npz_bytes = zf.read("traces.npz") if "traces.npz" in names_in_zip else None
+            masks = _read_masks(zf, names_in_zip, p)
+    except ProjectError:
+        raise
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProjectError(f"{p}: the project description is damaged (not valid JSON text)") from exc
+    except RecursionError as exc:
+        raise ProjectError(f"{p}: the project description is nested too deeply to be a VeerDesk project") from exc
+    except (NotImplementedError, RuntimeError) as exc:
+        raise ProjectError(f"{p} uses zip compression or encryption VeerDesk does not write; not a project") from exc
+    except PermissionError as exc:
+        raise ProjectError(f"cannot read project {p}: permission denied") from exc
+    except _ARCHIVE_ERRORS as exc:
+        raise ProjectError(f"{p} is not a VeerDesk project or is damaged") from exc
+    return meta, npz_bytes, masks
+
+
+def _valid_path_text(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_PATH_CHARS and "\x00" not in value
 
 
 def _resolve_image(meta: dict[str, Any], project: Path) -> str | None:
-    rel = meta.get("image_relative")
-    if isinstance(rel, str):
-        candidate = (project.parent / rel).resolve()
-        if candidate.exists():
-            return str(candidate)
-    path = meta.get("image_path")
-    return path if isinstance(path, str) else None
+    rel, path = meta.get("image_relative"), meta.get("image_path")
+    for value in (rel, path):
+        if value is not None and not _valid_path_text(value):
+            raise ProjectError(f"{project}: the stored image path is not a valid file name")
+    if rel is not None:
+        try:
+            candidate = (project.parent / rel).resolve()
+            if candidate.exists():
+                return str(candidate)
+        except (OSError, ValueError, RuntimeError):
+            pass  # fall back to the absolute path
+    return path
 
 
-def _read_traces(doc: Document, names: list[Any], npz_bytes: bytes, p: Path) -> None:
+def _read_traces(doc: Document, names: list[str], npz_bytes: bytes, p: Path) -> None:
     try:
         with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as npz:
             for i, name in enumerate(names):
-                if not isinstance(name, str):
-                    raise ProjectError(f"{p}: curve name {name!r} is not text")
                 trace = make_trace(name, npz[f"c{i}_depth"], npz[f"c{i}_value"], npz[f"c{i}_confidence"])
                 reviewed = npz[f"c{i}_reviewed"]
                 if reviewed.shape != trace.depth.shape:
-                    raise ProjectError(f"{p}: review flags of {name} do not match its depth samples")
+                    raise ProjectError(f"{p}: review flags of {name[:64]} do not match its depth samples")
                 doc.set_trace(trace)
                 doc.set_reviewed(name, reviewed)
-    except (KeyError, ValueError, OSError) as exc:
-        if isinstance(exc, VeerDeskError):
-            raise
-        raise ProjectError(f"{p}: trace data is damaged ({exc})") from exc
+    except ProjectError:
+        raise
+    except _ARCHIVE_ERRORS as exc:
+        raise ProjectError(f"{p}: trace data is damaged") from exc
 
 
 def _read_masks(zf: zipfile.ZipFile, names: set[str], p: Path) -> SegmentationMasks | None:
@@ -194,7 +229,7 @@ def _read_masks(zf: zipfile.ZipFile, names: set[str], p: Path) -> SegmentationMa
     arrays = []
     for name in ("class_map.png", "confidence.png"):
         img = cv2.imdecode(np.frombuffer(zf.read(name), dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-        if img is None or img.ndim != 2:
+        if img is None or img.ndim != 2 or img.dtype != np.uint8:
             raise ProjectError(f"{p}: {name} is damaged")
         arrays.append(img)
     if arrays[0].shape != arrays[1].shape:

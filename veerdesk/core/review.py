@@ -19,6 +19,7 @@ DEFAULT_THRESHOLD = 0.5
 DEFAULT_MERGE_GAP = 3
 # Longer weak runs are split: an item should fit on one screen to be reviewed properly.
 DEFAULT_MAX_SAMPLES = 200
+DEFAULT_MAX_ROWS = 600  # image rows, when the document has a layout to convert depth to rows
 
 
 @dataclass(frozen=True)
@@ -73,14 +74,32 @@ def _split(run: tuple[int, int], max_samples: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
+def _max_samples_for_rows(doc: Document, depth: np.ndarray, max_rows: float) -> int | None:
+    if doc.layout is None or depth.size < 2:
+        return None
+    rows = doc.layout.depth.row_at_depth(np.array([depth[0], depth[-1]]))
+    if not np.isfinite(rows).all() or rows[1] == rows[0]:
+        return None
+    rows_per_sample = abs(float(rows[1] - rows[0])) / (depth.size - 1)
+    return max(1, int(max_rows / rows_per_sample))
+
+
 def find_review_items(doc: Document, threshold: float = DEFAULT_THRESHOLD, merge_gap: int = DEFAULT_MERGE_GAP,
-                      max_samples: int | None = DEFAULT_MAX_SAMPLES) -> list[ReviewItem]:
-    """Every low-confidence stretch of every traced curve, lowest mean confidence first."""
+                      max_samples: int | None = DEFAULT_MAX_SAMPLES, max_rows: float | None = DEFAULT_MAX_ROWS
+                      ) -> list[ReviewItem]:
+    """Every low-confidence stretch of every traced curve, lowest mean confidence first.
+
+    A stretch longer than ``max_samples`` samples or ``max_rows`` image rows is cut into pieces.
+    """
     items = []
     for name, trace in doc.traces.items():
+        limit = max_samples
+        by_rows = _max_samples_for_rows(doc, trace.depth, max_rows) if max_rows else None
+        if by_rows is not None:
+            limit = by_rows if limit is None else min(limit, by_rows)
         reviewed = doc.reviewed_mask(name)
         conf = np.nan_to_num(np.asarray(trace.confidence, dtype=np.float64), nan=0.0)
-        for i0, i1 in low_confidence_runs(trace.value, conf, threshold, merge_gap, max_samples):
+        for i0, i1 in low_confidence_runs(trace.value, conf, threshold, merge_gap, limit):
             depths = trace.depth[i0:i1]
             items.append(
                 ReviewItem(

@@ -52,6 +52,7 @@ BRIDGED_CONFIDENCE = {"solid": 0.6, "dashed": 1.0, "dotted": 1.0, "dashdot": 1.0
 DASH_RANK = {"dotted": 0, "dashdot": 1, "dashed": 2, "solid": 3}
 WEIGHT_RANK = {"light": 0, None: 1, "heavy": 2}
 MIN_PIECE_ROWS = 3
+FULL_WIDTH_RUN = 0.9
 # Stretches of a wrapping curve further apart than this are placed on main / backup scale independently.
 SETTLE_GAP_ROWS = 200
 CHUNK_ROWS = 2048  # bounds the per-chunk distance transform and labels on very wide tracks
@@ -642,6 +643,8 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                 runs = _empty_runs()
             else:
                 runs = find_runs(class_map, confidence, wanted, rows, (c0, c1))
+                # A run across (nearly) the whole track is a ruled line the model mistook for a curve.
+                runs = runs.subset(runs.end - runs.start < FULL_WIDTH_RUN * (c1 - c0))
             if len(curves) == 1:
                 out[curves[0].mnemonic] = trace_one(runs, track, curves[0], rows, grid_rows, depth)
                 continue

@@ -20,6 +20,7 @@ from veerdesk.core.atomic import atomic_write_text
 from veerdesk.core.errors import ModelError, VeerDeskError
 from veerdesk.ml.evaluate import DEFAULT_PAGE_SIZE, evaluate_pages, format_report
 from veerdesk.ml.model import count_parameters
+from veerdesk.ml.provenance import generator_fingerprint
 from veerdesk.ml.weights import load_model, save_weights
 
 
@@ -35,6 +36,8 @@ def model_card_markdown(name: str, card: dict[str, Any], digest: str) -> str:
         f"- SHA-256 of the weights: `{digest}`",
         f"- Parameters: {card.get('parameters')}",
         f"- Generator: {card.get('generator')}",
+        f"- Generator source SHA-256 per training segment: {card.get('generator_sources') or 'not recorded'}",
+        f"- Generator source SHA-256 for the held-out pages: {card.get('heldout_generator_sha256')}",
         f"- Training seeds: {card.get('train_seed_range')}",
         f"- Validation during training: {card.get('validation')}",
         f"- Steps: {card.get('steps')} × batch {card.get('batch_size')} crops of {card.get('crop')} px",
@@ -86,6 +89,8 @@ def export_run(
     )
     card = dict(card)
     card["heldout_eval"] = heldout
+    if page_factory is None:
+        card["heldout_generator_sha256"] = generator_fingerprint()
     card["parameters"] = count_parameters(model)
     card["exported"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     card["exported_from"] = str(source)

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import platform
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -33,10 +34,17 @@ import torch
 
 from veerdesk.core.atomic import atomic_output
 from veerdesk.core.errors import CancelledError, ModelError, VeerDeskError
-from veerdesk.ml.data import TRAIN_SEED_MIN, BatchStream, StreamFactory, fixed_crops, synth_crop_stream
+from veerdesk.ml.data import (
+    TRAIN_SEED_MIN,
+    BatchStream,
+    StreamFactory,
+    fixed_crops,
+    synth_crop_stream,
+)
 from veerdesk.ml.losses import LossConfig, SegmentationLoss
 from veerdesk.ml.metrics import SegmentationScores
 from veerdesk.ml.model import ModelConfig, VeerNet, build_model
+from veerdesk.ml.provenance import generator_fingerprint
 from veerdesk.ml.weights import load_model, save_weights
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -62,7 +70,7 @@ class TrainConfig:
     checkpoint_every: int = 200
     bf16: bool | None = None  # None: use bf16 autocast when the CPU has native bf16
     channels_last: bool = True
-    threads: int = 2
+    threads: int = 1  # 2 threads on a loaded 2-core machine were 4-6x slower (OpenMP spinning)
     loader_workers: int = 1
     flips: bool = True
     max_steps: int | None = None
@@ -209,6 +217,7 @@ def run_card(config: TrainConfig, state: dict[str, Any], extra: dict[str, Any] |
         "precision": "bf16 autocast" if use_bf16(config) else "fp32",
         "best_validation_curve_f1": state.get("best_score"),
         "best_step": state.get("best_step"),
+        "generator_sources": state.get("generator_sources", []),
         "train_config": config.to_dict(),
     }
     card.update(extra or {})
@@ -245,6 +254,7 @@ def train(
         "warmup_start_step": 0,
         "best_score": None,
         "best_step": None,
+        "generator_sources": [],
     }
     resumed_from = None
     if checkpoint_path.exists():
@@ -263,6 +273,12 @@ def train(
         initial, _, _ = load_model(init, expected=config.model, inference=False)
         model.load_state_dict(initial.state_dict())
         resumed_from = f"weights {init}"
+    if factory is synth_crop_stream:
+        # Which generator code fed which steps (the generator evolves between resumed runs).
+        state.setdefault("generator_sources", [])
+        state["generator_sources"] = list(state["generator_sources"]) + [
+            {"from_step": state["step"], "sha256": generator_fingerprint()}
+        ]
 
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -436,6 +452,10 @@ def format_event(event: TrainEvent) -> str:
     return f"{head} {event.message}"
 
 
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m veerdesk.ml.train", description="Train VeerNet on synthetic crops."
@@ -447,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export", default=None, help="after training, evaluate and write weights + card here")
     parser.add_argument("--export-pages", type=int, default=8, help="held-out pages for the exported card")
     args = parser.parse_args(argv)
+    # `kill PID` (SIGTERM) unwinds like Ctrl-C, so the training generator saves a last checkpoint.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         for event in train(args.config, args.out, minutes=args.minutes, init=args.init):
             print(format_event(event), flush=True)

@@ -79,8 +79,12 @@ def run_batch(args: argparse.Namespace) -> int:
     from veerdesk.pipeline import batch
     from veerdesk.pipeline.outputs import write_result
 
+    if args.engine == "ray":
+        from veerdesk.pipeline.ray_batch import run_batch_ray
+
+        return run_batch_ray(args)
     if args.engine != "local":
-        raise VeerDeskError("the 'ray' engine is not available in this build; run with --engine local")
+        raise VeerDeskError(f"unknown batch engine {args.engine!r}; use --engine local or ray")
     source = Path(args.source)
     shared_layout = Path(args.layout) if args.layout else None
     if source.is_dir():

@@ -19,7 +19,7 @@ import numpy as np
 
 from veerdesk.core.curves import CurveTrace, low_confidence_ranges
 from veerdesk.core.errors import CancelledError, LayoutError, ModelError
-from veerdesk.core.image import Page, load_page
+from veerdesk.core.image import Page, load_page, to_gray_u8
 from veerdesk.core.layout import Layout
 
 LOW_CONFIDENCE = 0.5
@@ -155,7 +155,7 @@ def digitize(
     if isinstance(image, Page):
         pixels, image_name = image.pixels, image.info.path
     elif isinstance(image, np.ndarray):
-        pixels = image
+        pixels = image if image.dtype == np.uint8 and image.ndim == 2 else to_gray_u8(image)
     else:
         image_name = str(image)
         pixels = load_page(image, page=page).pixels

@@ -29,9 +29,15 @@ def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
         return []
     rng = np.random.default_rng([plan["seed"], canvas.ox & 0xFFFFFFFF, canvas.oy & 0xFFFFFFFF])
     applied: list[str] = []
+    if plan.get("smears"):
+        if _smears(canvas, plan["smears"], design.paper, rng):
+            applied.append("smears")
     _pointwise(design, canvas, plan, rng, applied)
     _holes_and_edges(design, canvas, plan, applied)
     img = canvas.image
+    if plan.get("moire"):
+        img = _moire(img, canvas, plan["moire"])
+        applied.append("moire")
     if plan["resample"] > 1.0:
         f = plan["resample"]
         small = cv2.resize(img, (max(1, int(img.shape[1] / f)), max(1, int(img.shape[0] / f))), interpolation=cv2.INTER_AREA)
@@ -51,9 +57,9 @@ def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
         applied.append("motion_blur")
     if plan["noise"] > 0:
         for r0 in range(0, img.shape[0], _STRIP):
-            strip = img[r0 : r0 + _STRIP].astype(np.int16)
-            strip += (rng.standard_normal(strip.shape, dtype=np.float32) * plan["noise"]).astype(np.int16)
-            img[r0 : r0 + _STRIP] = np.clip(strip, 0, 255).astype(np.uint8)
+            strip = img[r0 : r0 + _STRIP]
+            noisy = strip.astype(np.float32) + _gaussian_noise(strip.shape, rng) * np.float32(plan["noise"])
+            img[r0 : r0 + _STRIP] = np.clip(noisy, 0, 255).astype(np.uint8)
         applied.append("noise")
     if plan["jpeg"]:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(plan["jpeg"])])
@@ -69,10 +75,116 @@ def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
     if plan.get("streaks"):
         _streaks(img, design, canvas, plan)
         applied.append("streaks")
-    canvas.image = np.ascontiguousarray(img)
+    if plan.get("blocky"):
+        img = _blocky(img, canvas, plan["blocky"], plan["bilevel"])
+        applied.append("blocky")
     if plan["bilevel"]:
-        canvas.ids[canvas.image > 127] = 0
+        canvas.ids[img > 127] = 0
+    if plan.get("inverted_track", -1) >= 0 and _invert_track(img, design, canvas, plan["inverted_track"]):
+        applied.append("inverted_track")
+    if plan.get("negative"):
+        img = 255 - img
+        applied.append("negative")
+    if plan.get("jpeg_after"):
+        # Re-encoded after thresholding (1-bit archive pages served as JPEG): ringing around black lines.
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(plan["jpeg_after"])])
+        if ok:
+            img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+            applied.append(f"jpeg_after{plan['jpeg_after']}")
+    canvas.image = np.ascontiguousarray(img)
     return applied
+
+
+def _smears(canvas: Canvas, per_megapixel: float, paper: int, rng) -> bool:
+    """Smudges: curve ink dragged a few to tens of pixels in one direction, fading out. The smudge is
+    background; the curve pixels keep their label."""
+    rows, cols = np.nonzero(canvas.ids)
+    n = int(rng.poisson(per_megapixel * canvas.image.size / 1e6))
+    if rows.size == 0 or n == 0:
+        return False
+    img = canvas.image
+    for _ in range(n):
+        i = int(rng.integers(rows.size))
+        size = int(rng.integers(24, 90))
+        r0, c0 = max(0, rows[i] - size // 2), max(0, cols[i] - size // 2)
+        patch = img[r0 : r0 + size, c0 : c0 + size]
+        if patch.size == 0:
+            continue
+        length = int(rng.integers(5, 31))
+        kernel = np.zeros((length, length), np.float32)
+        angle = rng.uniform(0, math.pi)
+        t = np.linspace(-0.5, 0.5, length * 2) * (length - 1)
+        ks = np.clip(np.round(length / 2 - 0.5 + np.column_stack([np.cos(angle) * t, np.sin(angle) * t])), 0,
+                     length - 1).astype(int)
+        kernel[ks[:, 1], ks[:, 0]] = 1.0
+        # One-sided drag: the ink moves away from the stroke along the kernel's direction.
+        kernel[: length // 2] *= 0.3
+        kernel /= kernel.sum()
+        dragged = cv2.filter2D(patch, cv2.CV_32F, kernel, borderType=cv2.BORDER_REPLICATE)
+        gain = rng.uniform(1.0, 2.2)
+        h, w = patch.shape
+        yy, xx = np.ogrid[:h, :w]
+        fade = np.clip(1.2 - np.hypot((yy - h / 2) / (h / 2), (xx - w / 2) / (w / 2)), 0, 1)
+        smudge = paper - (paper - dragged) * gain * fade
+        np.minimum(patch, np.clip(smudge, 0, 255).astype(np.uint8), out=patch)
+    return True
+
+
+def _invert_track(img: np.ndarray, design: PageDesign, canvas: Canvas, index: int) -> bool:
+    """White-on-black print of one track's body."""
+    tracks = design.layout.tracks
+    track = tracks[index % len(tracks)]
+    y0, y1 = design.body
+    a0, a1 = int(max(0, y0 - canvas.oy)), int(min(img.shape[0], y1 - canvas.oy))
+    b0, b1 = int(max(0, track.x0 - canvas.ox)), int(min(img.shape[1], track.x1 - canvas.ox))
+    if a1 <= a0 or b1 <= b0:
+        return False
+    img[a0:a1, b0:b1] = 255 - img[a0:a1, b0:b1]
+    return True
+
+
+def _moire(img: np.ndarray, canvas: Canvas, moire) -> np.ndarray:
+    """A halftone screen from a reprinted copy, in page coordinates: strongest on mid-greys (line
+    edges, grey grids, stains), faint on paper; the later resampling beats it into moiré."""
+    angle = math.radians(moire["angle"])
+    k = 2 * math.pi / moire["period"]
+    ys = canvas.oy + np.arange(img.shape[0], dtype=np.float32)[:, None]
+    xs = canvas.ox + np.arange(img.shape[1], dtype=np.float32)[None, :]
+    u = (math.cos(angle) * k) * xs + (math.sin(angle) * k) * ys
+    v = (-math.sin(angle) * k) * xs + (math.cos(angle) * k) * ys
+    screen = np.cos(u) * np.cos(v)
+    t = img.astype(np.float32) * (1 / 255)
+    mid = 1.0 - np.abs(2.0 * t - 1.0)
+    out = img + screen * (moire["strength"] * (120.0 * mid + 25.0))
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _blocky(img: np.ndarray, canvas: Canvas, factor: float, bilevel: bool) -> np.ndarray:
+    """Scanned at low resolution, then upscaled by pixel repetition (staircase edges, fat pixels)."""
+    h, w = img.shape
+    small = cv2.resize(img, (max(1, int(w / factor)), max(1, int(h / factor))), interpolation=cv2.INTER_AREA)
+    if bilevel:
+        small = np.where(small > 127, 255, 0).astype(np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+_NOISE_BANK: np.ndarray | None = None
+_BANK = 1024
+
+
+def _gaussian_noise(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Unit Gaussian noise: a random window of a fixed bank (random offset and sign) for crop-sized
+    windows — drawing fresh normals was a large share of a crop's cost — fresh normals otherwise."""
+    global _NOISE_BANK
+    h, w = shape
+    if h > _BANK or w > _BANK:
+        return rng.standard_normal(shape, dtype=np.float32)
+    if _NOISE_BANK is None:
+        _NOISE_BANK = np.random.default_rng(20261127).standard_normal((_BANK, _BANK), dtype=np.float32)
+    r = int(rng.integers(0, _BANK - h + 1))
+    c = int(rng.integers(0, _BANK - w + 1))
+    window = _NOISE_BANK[r : r + h, c : c + w]
+    return -window if rng.random() < 0.5 else window
 
 
 # --------------------------------------------------------------------------- smooth fields in page coords
@@ -138,6 +250,9 @@ def _pointwise(design: PageDesign, canvas: Canvas, plan, rng, applied: list[str]
         if plan["tape"]:
             _tape(gain, seed + 6, canvas, r0, r1, plan["tape"], design)
             names.add("tape")
+        if design.extras.get("joins"):
+            _join_tape(gain, seed + 8, canvas, r0, r1, design.extras["joins"])
+            names.add("taped_join")
         canvas.image[r0:r1] = np.clip(strip * gain, 0, 255).astype(np.uint8)
     applied.extend(sorted(names))
 
@@ -202,6 +317,17 @@ def _tape(gain, seed, canvas, r0, r1, n, design) -> None:
         b0, b1 = int(max(0, x0 - canvas.ox)), int(min(canvas.width, x0 + w - canvas.ox))
         if a1 > a0 and b1 > b0:
             gain[a0 - r0 : a1 - r0, b0:b1] *= 1.0 - rng.uniform(0.03, 0.12)
+
+
+def _join_tape(gain, seed, canvas, r0, r1, joins) -> None:
+    """Translucent tape over each page join (labels kept: the curves show through)."""
+    rng = np.random.default_rng(seed)
+    for row, _, _ in joins:
+        half = rng.uniform(20, 90)
+        shade = rng.uniform(0.04, 0.15)
+        a0, a1 = int(max(r0, row - half - canvas.oy)), int(min(r1, row + half - canvas.oy))
+        if a1 > a0:
+            gain[a0 - r0 : a1 - r0, :] *= 1.0 - shade
 
 
 def _holes_and_edges(design: PageDesign, canvas: Canvas, plan, applied: list[str]) -> None:

@@ -7,6 +7,7 @@ on integers, hence the half-pixel shift in :meth:`Canvas.fixed`. Lines are drawn
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -87,25 +88,99 @@ class Canvas:
 
     def hline(self, y: float, x0: float, x1: float, grey: int, width: int, antialias: bool = False,
               pattern: list[float] | None = None) -> None:
-        if y < self.oy - 10 or y > self.oy + self.height + 10:
-            return
-        left, right = max(x0, self.ox - 20), min(x1, self.ox + self.width + 20)
-        if right <= left:
-            return
-        line = np.array([[left, y], [right, y]])
-        pieces = dash_pieces(line, pattern, left - x0) if pattern else [line]
-        self.polylines(pieces, grey, width, antialias=antialias)
+        """Horizontal line at page row ``y`` from x0 to x1 (dash ``pattern`` anchored at x0)."""
+        self._axis_line(False, y, x0, x1, grey, width, antialias, pattern)
 
     def vline(self, x: float, y0: float, y1: float, grey: int, width: int, antialias: bool = False,
               pattern: list[float] | None = None) -> None:
-        # Only the visible part: a 100,000-row dotted line would be 10,000 dashes.
-        top, bottom = max(y0, self.oy - 20), min(y1, self.oy + self.height + 20)
-        if bottom <= top:
+        """Vertical line at page column ``x`` from y0 to y1 (dash ``pattern`` anchored at y0)."""
+        self._axis_line(True, x, y0, y1, grey, width, antialias, pattern)
+
+    def hlines(self, ys: np.ndarray, x0: float, x1: float, grey: int, width: int, antialias: bool = False,
+               pattern: list[float] | None = None) -> None:
+        """Many horizontal lines of one look at page rows ``ys`` (vectorised :meth:`hline`)."""
+        ys = np.asarray(ys, dtype=np.float64)
+        ys = ys[np.isfinite(ys)]
+        if ys.size == 0:
             return
-        line = np.array([[x, top], [x, bottom]])
-        phase = (top - y0) if pattern else 0.0
-        pieces = dash_pieces(line, pattern, phase) if pattern else [line]
-        self.polylines(pieces, grey, width, antialias=antialias)
+        width = max(1, int(width))
+        lo_edge = ys - width / 2 - self.oy
+        if antialias:
+            first = np.floor(lo_edge).astype(np.int64)
+            n = int(np.max(np.ceil(lo_edge + width) - first))
+        else:
+            first = np.floor(lo_edge + 0.5).astype(np.int64)
+            n = width
+        rows = (first[:, None] + np.arange(n)[None, :]).ravel()
+        if antialias:
+            edges = np.repeat(lo_edge, n)
+            coverage = np.minimum(rows + 1, edges + width) - np.maximum(rows, edges)
+        else:
+            coverage = np.ones(rows.size)
+        keep = (rows >= 0) & (rows < self.height) & (coverage > 0.02)
+        rows, coverage = rows[keep], coverage[keep]
+        c0 = max(0, int(math.floor(x0 - self.ox)))
+        c1 = min(self.width, int(math.ceil(x1 - self.ox)))
+        if rows.size == 0 or c1 <= c0:
+            return
+        cols = np.arange(c0, c1)
+        if pattern:
+            cols = cols[_pattern_mask(cols + self.ox + 0.5 - x0, pattern)]
+            if cols.size == 0:
+                return
+        block = self.image[np.ix_(rows, cols)]
+        if antialias:
+            cov = np.clip(coverage, 0, 1).astype(np.float32)[:, None]
+            blend = (block.astype(np.float32) * (1 - cov) + grey * cov).astype(np.uint8)
+            self.image[np.ix_(rows, cols)] = np.minimum(block, blend)
+        else:
+            self.image[np.ix_(rows, cols)] = np.minimum(block, np.uint8(grey))
+
+    def _axis_line(self, vertical: bool, pos: float, a0: float, a1: float, grey: int, width: int,
+                   antialias: bool, pattern: list[float] | None) -> None:
+        """Grid-like straight lines painted with numpy (a page has thousands; OpenCV's per-call cost
+        dominated crop rendering). Only the visible part is touched. Same pixel convention as
+        :meth:`polylines`: a w-px line centred on ``pos`` covers the w pixels whose centres lie within
+        w/2 of it; anti-aliased lines spread their ink over the partly covered pixels."""
+        if not (math.isfinite(pos) and math.isfinite(a0) and math.isfinite(a1)):
+            return
+        across0, along0 = (self.ox, self.oy) if vertical else (self.oy, self.ox)
+        n_across, n_along = (self.width, self.height) if vertical else (self.height, self.width)
+        width = max(1, int(width))
+        lo_edge = pos - width / 2 - across0  # window coordinate of the line's low edge
+        if antialias:
+            first = math.floor(lo_edge)
+            last = math.ceil(lo_edge + width) - 1
+        else:
+            first = int(math.floor(lo_edge + 0.5))
+            last = first + width - 1
+        if last < 0 or first >= n_across:
+            return
+        c0 = max(0, int(math.floor(a0 - along0)))
+        c1 = min(n_along, int(math.ceil(a1 - along0)))
+        if c1 <= c0:
+            return
+        on = None
+        if pattern:
+            on = _pattern_mask(np.arange(c0, c1) + along0 + 0.5 - a0, pattern)
+            if not on.any():
+                return
+        for r in range(max(0, first), min(n_across, last + 1)):
+            coverage = 1.0
+            if antialias:
+                coverage = min(r + 1, lo_edge + width) - max(r, lo_edge)
+                if coverage <= 0.02:
+                    continue
+            view = self.image[c0:c1, r] if vertical else self.image[r, c0:c1]
+            if coverage >= 0.98:
+                target = np.minimum(view, np.uint8(grey))
+            else:
+                blend = view.astype(np.float32) * (1 - coverage) + grey * coverage
+                target = np.minimum(view, blend.astype(np.uint8))
+            if on is None:
+                view[...] = target
+            else:
+                view[on] = target[on]
 
     # ------------------------------------------------------------------ text
     def text(self, text: str, x: float, y: float, height: float, grey: int, *, font: int = 0, thickness: int = 1,
@@ -197,3 +272,19 @@ def cut_intervals(points: np.ndarray, s: np.ndarray, starts: np.ndarray, ends: n
         out[offsets[owner] + 1 + within] = points[i0[owner] + within]
     bounds = offsets.tolist()
     return [out[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _pattern_mask(s: np.ndarray, pattern: list[float]) -> np.ndarray:
+    """Which pixel centres at arc lengths ``s`` fall on an "on" part of the on/off ``pattern`` (a dash
+    of length L covers centres within [start − ½, start + L + ½), so a zero-length dash is one dot)."""
+    arr = np.asarray(pattern, dtype=np.float64)
+    period = float(arr.sum())
+    if period <= 0:
+        return np.ones(s.shape, bool)
+    bounds = np.concatenate([[0.0], np.cumsum(arr)])
+    m = np.mod(s, period)
+    on = np.zeros(s.shape, bool)
+    for start, end in zip(bounds[0:-1:2], bounds[1::2], strict=True):
+        for shift in (-period, 0.0, period):
+            on |= (m >= start - 0.5 + shift) & (m < end + 0.5 + shift)
+    return on

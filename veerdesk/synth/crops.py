@@ -58,6 +58,8 @@ class CropStream:
             image, ids = canvas.image, canvas.ids
             if not biased or np.count_nonzero(ids) >= self.min_curve_pixels or attempt == 2:
                 break
+        if design.artefacts.get("enabled") and design.artefacts.get("warp"):
+            image, ids = warp_window(image, ids, design.artefacts["warp"], x0, y0)
         skew = design.artefacts.get("skew_deg", 0.0) if design.artefacts.get("enabled") else 0.0
         if abs(skew) > 0.05:
             centre = (size / 2, size / 2)
@@ -96,3 +98,20 @@ class CropStream:
             track = design.layout.tracks[int(rng.integers(len(design.layout.tracks)))]
             return int(math.floor(rng.uniform(track.x0 - 0.25 * size, max(track.x0, track.x1 - 0.75 * size))))
         return int(math.floor(rng.uniform(-0.1 * size, max(0.0, design.width - 0.9 * size))))
+
+
+def warp_window(image: np.ndarray, ids: np.ndarray, warp: dict, x0: int, y0: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bend a window as a curved or cockled page would (smooth sinusoidal displacement in page
+    coordinates); the labels move with the ink. Crops only: the layout schema has no warp."""
+    h, w = image.shape
+    ys = np.arange(h, dtype=np.float32)
+    xs = np.arange(w, dtype=np.float32)
+    px, py = warp["phase"]
+    # Columns shift with the row (vertical lines bow), rows shift with the column (horizontal ones sag).
+    dx = warp["amp_x"] * np.sin(2 * np.pi * (ys + y0) / warp["wave_x"] + px)
+    dy = warp["amp_y"] * np.sin(2 * np.pi * (xs + x0) / warp["wave_y"] + py)
+    map_x = xs[None, :] + dx[:, None]
+    map_y = ys[:, None] + dy[None, :]
+    image = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    ids = cv2.remap(ids, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return image, ids

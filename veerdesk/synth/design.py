@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from veerdesk.core.layout import Layout
-from veerdesk.synth import vocab
+from veerdesk.synth import variety, vocab
 
 WIDTH_RANGE = (2000, 12000)
 HEIGHT_RANGE = (2000, 14000)
@@ -61,6 +61,7 @@ class PageDesign:
     artefacts: dict[str, Any]
     text_scale: float  # pixels per "point" of text
     summary: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)  # variety.extra_content
 
 
 def _choice(rng: np.random.Generator, options, p=None):
@@ -222,11 +223,14 @@ def _tracks(rng, left: float, right: float, n_tracks: int, depth_pos: int, depth
     return tracks, depth_column
 
 
-def _fill_curves(rng, tracks, response, paper, n_curves_cap, base_width, pen_colours, fragmenting, unit):
+def _fill_curves(rng, tracks, response, paper, n_curves_cap, base_width, pen_colours, fragmenting, unit,
+                 bonus=None):
     used: set[str] = set()
     looks: list[dict[str, Any]] = []
-    for track in tracks:
+    for ti, track in enumerate(tracks):
         n = int(_choice(rng, (1, 2, 2, 3, 3)))
+        if bonus:
+            n += bonus[ti]  # crowded tracks: four or five resistivity curves in one track
         if n_curves_cap:
             n = min(n, n_curves_cap)
         kinds = _curve_kinds(rng, n)
@@ -277,8 +281,10 @@ def _backup_scale(track_scale: str, lo: float, hi: float, wrap: int, rng) -> dic
 
 # --------------------------------------------------------------------------- the whole page
 def design_page(rng: np.random.Generator, width=None, height=None, *, clean: bool = False) -> PageDesign:
+    extra = variety.variety_stream(rng)
     W = _size(width, WIDTH_RANGE, rng)
     H = _size(height, HEIGHT_RANGE, rng)
+    W, H = variety.tall_page(extra, W, H, height is None)
     response_name = _choice(rng, SCANNER_RESPONSES, p=(5, 2, 1, 1, 1))
     response = SCANNER_RESPONSES[response_name]
     paper_name = _choice(rng, PAPER_COLOURS, p=(5, 2, 1, 1, 1, 1, 1))
@@ -302,8 +308,10 @@ def design_page(rng: np.random.Generator, width=None, height=None, *, clean: boo
 
     unit = "FT" if rng.random() < 0.6 else "M"
     depth, ppu, grid_spacing = _depth_axis(rng, unit, y0, y1)
+    joins = variety.taped_joins(extra, depth, y0, y1, ppu)
 
     n_tracks = int(_choice(rng, (1, 2, 3, 3, 4)))
+    n_tracks += variety.extra_tracks(extra)
     depth_pos = int(_choice(rng, list(range(n_tracks + 1)), p=[2] + [4 if i == 1 else 1 for i in range(1, n_tracks + 1)]))
     depth_width = max(24.0, (W - margin_l - margin_r) * rng.uniform(0.04, 0.12))
     log_prob = rng.uniform(0.0, 0.6)
@@ -314,7 +322,11 @@ def design_page(rng: np.random.Generator, width=None, height=None, *, clean: boo
         pen_colours = ["black"]
     base_width = int(_choice(rng, (1, 1, 2, 2, 3, 4, 5)))
     fragmenting = (not clean) and rng.random() < 0.3
-    curves = _fill_curves(rng, tracks, response, paper, 0, base_width, pen_colours, fragmenting, unit)
+    curves = _fill_curves(rng, tracks, response, paper, 0, base_width, pen_colours, fragmenting, unit,
+                          variety.extra_curves(extra, len(tracks)))
+    for look in curves:
+        variety.vary_stroke(extra, look, paper, clean)
+    variety.plan_spills(extra, tracks, curves, W)
 
     well = {"name": f"{vocab.random_word(rng)} {rng.integers(1, 40)}-{rng.integers(1, 36)}",
             "uwi": f"{rng.integers(10, 50)}-{rng.integers(1, 200):03d}-{rng.integers(10000, 99999)}",
@@ -322,6 +334,8 @@ def design_page(rng: np.random.Generator, width=None, height=None, *, clean: boo
     layout = Layout.from_dict({"version": 1, "well": well, "depth": depth, "tracks": tracks})
 
     grid = _grid_look(rng, response, paper, grid_spacing, tracks)
+    grid["variety"] = variety.vary_grid(extra, grid, ppu, curves, clean)
+    grid["backgrounds"] = variety.track_backgrounds(extra, len(tracks), paper)
     fills = _fills(rng, layout, curves, response, paper)
     references = _references(rng, layout, response, paper)
     header = {"kind": header_kind, "y0": float(H * 0.005), "y1": float(top), "legend": [float(top), float(y0)],
@@ -342,10 +356,15 @@ def design_page(rng: np.random.Generator, width=None, height=None, *, clean: boo
                     "annotations": int(_choice(rng, (0, 0, 1, 3, 6)))}
     annotations = [] if clean else _annotations(rng, W, H, layout, response, text_scale)
     artefacts = {"enabled": False} if clean else _artefact_plan(rng, W, H)
+    extras = variety.extra_content(extra, tracks, depth_column, (y0, y1), ppu, text_scale, clean)
+    if joins:
+        extras["joins"] = joins
+    variety.vary_scan(extra, artefacts)
     design = PageDesign(
         width=W, height=H, layout=layout, px_per_unit=ppu, paper=paper, body=(y0, y1), depth_column=depth_column,
         grid=grid, curves=curves, fills=fills, references=references, header=header, depth_labels=depth_labels,
         track_labels=track_labels, annotations=annotations, artefacts=artefacts, text_scale=text_scale,
+        extras=extras,
     )
     design.summary = {
         "width": W, "height": H, "scanner_response": response_name, "paper": paper_name, "paper_grey": paper,
@@ -353,10 +372,11 @@ def design_page(rng: np.random.Generator, width=None, height=None, *, clean: boo
         "track_scales": [t["scale"] for t in tracks], "depth_column_position": depth_pos, "header": header_kind,
         "stretch_ties": len(depth["ties"]), "grid": {k: v for k, v in grid.items() if k != "tracks"},
         "curves": [{k: c[k] for k in ("style", "weight", "width", "colour", "grey", "antialias", "pattern_name",
-                                      "fragments", "staircase")} | {"wrap": c["signal"]["wrap"]} for c in curves],
+                                      "fragments", "staircase")} | {"wrap": c["signal"]["wrap"]}
+                   | {k: c[k] for k in ("double", "faint", "spill", "pattern") if k in c} for c in curves],
         "fills": [f["kind"] for f in fills], "references": len(references), "depth_labels": depth_labels,
         "track_labels": track_labels, "annotations": [a["kind"] for a in annotations], "artefacts": artefacts,
-        "clean": clean,
+        "clean": clean, "extras": {k: v for k, v in design.extras.items() if k != "seed"},
     }
     return design
 

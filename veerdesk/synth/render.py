@@ -14,7 +14,7 @@ import math
 import cv2
 import numpy as np
 
-from veerdesk.synth import vocab
+from veerdesk.synth import render_extra, vocab
 from veerdesk.synth.canvas import FONTS, HAND_FONTS, Canvas, cut_intervals, dash_pieces
 from veerdesk.synth.design import PageDesign
 from veerdesk.synth.traces import CurveSignal, drawn_columns, trace_runs
@@ -36,7 +36,9 @@ def render_content(design: PageDesign, canvas: Canvas, signals: list[CurveSignal
     draw_fills(design, canvas, signals)
     draw_references(design, canvas)
     draw_track_text(design, canvas, rng)
+    render_extra.draw_before_curves(design, canvas)
     draw_curves(design, canvas, signals, rng)
+    render_extra.draw_after_curves(design, canvas, signals)
     draw_occluders(design, canvas)
 
 
@@ -105,6 +107,7 @@ def draw_legend(design: PageDesign, canvas: Canvas) -> None:
 # --------------------------------------------------------------------------- grid
 def draw_grid(design: PageDesign, canvas: Canvas) -> None:
     g = design.grid
+    draw_track_backgrounds(design, canvas)
     if g["missing"]:
         return
     layout = design.layout
@@ -114,21 +117,26 @@ def draw_grid(design: PageDesign, canvas: Canvas) -> None:
     hi = min(y1, r_hi + 10)
     minor = g["minor"]
     aa = g["antialias"]
+    line_pattern = g.get("variety", {}).get("line_pattern")
     if hi > lo:
         d_lo, d_hi = layout.depth.depth_at_row([lo, hi])
         k0, k1 = math.ceil(d_lo / minor - 1e-9), math.floor(d_hi / minor + 1e-9)
         spans = [(t.x0, t.x1) for t, look in zip(layout.tracks, g["tracks"], strict=True) if look["horizontal"]]
         if design.depth_labels["grid_through"]:
             spans.append(design.depth_column)
-        for k in range(k0, k1 + 1):
-            y = float(layout.depth.row_at_depth(k * minor))
-            heavy = g["heavy_every"] and k % (g["major_every"] * g["heavy_every"]) == 0
-            major = k % g["major_every"] == 0
-            width = g["heavy_width"] if heavy else g["major_width"] if major else g["minor_width"]
-            grey = g["major_grey"] if (heavy or major) else g["grey"]
-            pattern = [1.0, 3.0] if (g["dotted_minor"] and not major) else None
-            for x0, x1 in spans:
-                canvas.hline(y, x0, x1, grey, width, aa, pattern)
+        ks = np.arange(k0, k1 + 1)
+        ys = layout.depth.row_at_depth(ks * minor)
+        major = ks % g["major_every"] == 0
+        heavy = (ks % (g["major_every"] * g["heavy_every"]) == 0) if g["heavy_every"] else np.zeros(ks.size, bool)
+        minor_pattern = [1.0, 3.0] if g["dotted_minor"] else line_pattern
+        groups = ((~major, g["minor_width"], g["grey"], minor_pattern),
+                  (major & ~heavy, g["major_width"], g["major_grey"], line_pattern),
+                  (heavy, g["heavy_width"], g["major_grey"], line_pattern))
+        # Minor lines first, then the major and heavy ones over them, all lines of one look at once.
+        for which, width, grey, pattern in groups:
+            if which.any():
+                for x0, x1 in spans:
+                    canvas.hlines(ys[which], x0, x1, grey, width, aa, pattern)
     for track, look in zip(layout.tracks, g["tracks"], strict=True):
         if not canvas.overlaps(track.x0, y0, track.x1, y1, pad=8):
             continue
@@ -137,12 +145,30 @@ def draw_grid(design: PageDesign, canvas: Canvas) -> None:
                 if g["skip_minor_vertical"] and not major:
                     continue
                 canvas.vline(x, y0, y1, g["major_grey"] if major else g["grey"],
-                             g["major_width"] if major else g["minor_width"], aa)
+                             g["major_width"] if major else g["minor_width"], aa, pattern=line_pattern)
         for x in (track.x0, track.x1):
             canvas.vline(x, y0, y1, g["border_grey"], g["border_width"])
     x0, x1 = design.depth_column
     for x in (x0, x1):
         canvas.vline(x, y0, y1, g["border_grey"], max(1, g["border_width"] - 1))
+
+
+def draw_track_backgrounds(design: PageDesign, canvas: Canvas) -> None:
+    """Hatching or dot screens over a whole track (printed background, never a curve)."""
+    y0, y1 = design.body
+    for track, bg in zip(design.layout.tracks, design.grid.get("backgrounds") or [], strict=False):
+        if bg is None or not canvas.overlaps(track.x0, y0, track.x1, y1):
+            continue
+        a0, a1 = int(max(0, math.ceil(y0) - canvas.oy)), int(min(canvas.height, math.floor(y1) - canvas.oy))
+        b0, b1 = int(max(0, math.ceil(track.x0) - canvas.ox)), int(min(canvas.width, math.floor(track.x1) - canvas.ox))
+        if a1 <= a0 or b1 <= b0:
+            continue
+        rows = np.arange(a0, a1)[:, None] + canvas.oy
+        cols = np.arange(b0, b1)[None, :] + canvas.ox
+        rows, cols = np.broadcast_arrays(rows, cols)
+        keep = _fill_pattern(bg, rows, cols)
+        region = canvas.image[a0:a1, b0:b1]
+        region[keep] = np.minimum(region[keep], bg["grey"])
 
 
 def _vertical_lines(track, look, design) -> list[tuple[float, bool]]:
@@ -209,6 +235,8 @@ def draw_depth_column(design: PageDesign, canvas: Canvas) -> None:
                   if base * m * design.px_per_unit >= extent * 1.4), base * 1000)
     for k in range(math.ceil(d_lo / every - 1e-9), math.floor(d_hi / every + 1e-9) + 1):
         depth = k * every
+        if any(above < depth < below for _, above, below in design.extras.get("joins", ())):
+            continue  # printed on the paper that was torn off
         y = float(layout.depth.row_at_depth(depth))
         text = f"{depth:g}" if abs(depth - round(depth)) > 1e-9 else str(int(round(depth)))
         if dl["boxed"]:
@@ -332,12 +360,17 @@ def draw_curves(design: PageDesign, canvas: Canvas, signals: list[CurveSignal], 
     for k in draw_order(design):
         _, track, curve = flat[k]
         look = design.curves[k]
-        if not canvas.overlaps(track.x0, design.body[0], track.x1, design.body[1], pad=10):
+        spill_lo, spill_hi = look["signal"].get("spill") or (0.0, 0.0)
+        track_w = track.x1 - track.x0
+        if not canvas.overlaps(track.x0 - spill_lo * track_w, design.body[0], track.x1 + spill_hi * track_w,
+                               design.body[1], pad=10):
             continue
         runs = trace_runs(layout, track, curve, signals[k])
         runs = [r for r in runs if _run_overlaps(canvas, r)]
         if look.get("staircase"):
             runs = [_staircase(r) for r in runs]
+        if look.get("double"):
+            runs = [side for r in runs for side in _parallel_pair(r, look["double"])]
         if not runs:
             continue
         pieces_by_grey: list[tuple[int, list[np.ndarray]]] = []
@@ -369,6 +402,18 @@ def _staircase(run: np.ndarray) -> np.ndarray:
     out[2::2, 1] = mid_y[:-1]
     out = np.vstack([out, [[run[-1, 0], mid_y[-1]], run[-1]]])
     return out
+
+
+def _parallel_pair(run: np.ndarray, offset: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two strokes ``offset`` px either side of a polyline (perpendicular to it): a double line whose
+    middle is the truth."""
+    if len(run) < 2:
+        return run, run
+    tangent = np.gradient(run, axis=0)
+    norm = np.hypot(tangent[:, 0], tangent[:, 1])
+    norm[norm == 0] = 1.0
+    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]]) / norm[:, None]
+    return run + offset * normal, run - offset * normal
 
 
 def _run_overlaps(canvas: Canvas, run: np.ndarray) -> bool:

@@ -79,11 +79,15 @@ def make_signals(design: PageDesign, rng: np.random.Generator, depths: np.ndarra
                                     plan.get("resolution", 0.0) * design.px_per_unit)
         g = plan["centre"] + plan["amplitude"] * shape
         wrap = plan["wrap"]
+        # A pen without a backup scale may run over the track edge into the neighbour ("spill").
+        spill_lo, spill_hi = plan.get("spill") or (0.0, 0.0)
         if not wrap:
-            g = _fit_inside(g, plan.get("peg", 0.0))
-        g = np.clip(g, 0.0, 2.0) if wrap > 0 else np.clip(g, -1.0, 1.0) if wrap < 0 else np.clip(g, 0.0, 1.0)
+            g = _fit_inside(g, plan.get("peg", 0.0), -spill_lo, 1.0 + spill_hi)
+        g = np.clip(g, 0.0, 2.0) if wrap > 0 else np.clip(g, -1.0, 1.0) if wrap < 0 else np.clip(g, -spill_lo, 1.0 + spill_hi)
         for a, b in plan["absent"]:
             g[(body_fraction >= a) & (body_fraction <= b)] = np.nan
+        for _, above, below in design.extras.get("joins", ()):
+            g[(grid > above) & (grid < below)] = np.nan  # the paper that held these depths is gone
         g_fine = monotone_upsample(g, factor)[: depths.size]
         values, side = values_from_fractions(track, curve, g_fine)
         out.append(CurveSignal(depths, values, side, recipe))
@@ -114,25 +118,29 @@ def monotone_upsample(g: np.ndarray, factor: int) -> np.ndarray:
     return np.concatenate([fine.ravel(), g[-1:]])
 
 
-def _fit_inside(g: np.ndarray, peg: float) -> np.ndarray:
+def _fit_inside(g: np.ndarray, peg: float, low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """Shrink a trace that would run off a track without a backup scale, keeping only a little pegging
-    at the edge (``peg`` = tolerated fraction of samples outside)."""
+    at the edge (``peg`` = tolerated fraction of samples outside). ``low``/``high``: the fractions the
+    pen can reach (beyond 0..1 when it may spill into the neighbouring track)."""
     finite = g[np.isfinite(g)]
     if finite.size == 0:
         return g
+    a, b = low + 0.02, high - 0.02
     lo, hi = np.percentile(finite, [100 * peg / 2, 100 - 100 * peg / 2])
-    if lo >= 0.02 and hi <= 0.98:
+    if lo >= a and hi <= b:
         return g
     mid = float(np.median(finite))
-    scale = min(1.0, (mid - 0.02) / max(mid - lo, 1e-9) if lo < 0.02 else 1.0,
-                (0.98 - mid) / max(hi - mid, 1e-9) if hi > 0.98 else 1.0)
+    scale = min(1.0, (mid - a) / max(mid - lo, 1e-9) if lo < a else 1.0,
+                (b - mid) / max(hi - mid, 1e-9) if hi > b else 1.0)
     out = mid + (g - mid) * max(scale, 0.0)
-    return np.clip(out, 0.02, 0.98) if peg == 0.0 else out
+    return np.clip(out, a, b) if peg == 0.0 else out
 
 
 def values_from_fractions(track: Track, curve: Curve, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Real values of unwrapped fractions ``g`` and the side (0 main, ±1 backup) each is drawn on."""
     side = np.where(g > 1.0, 1, np.where(g < 0.0, -1, 0)).astype(np.int8)
+    if curve.backup is None:
+        side[:] = 0  # no backup scale: beyond an edge is a spill, drawn where the main scale puts it
     display = g - side
     x = track.x0 + display * (track.x1 - track.x0)
     values = track.value_at_column(x, curve.scale)

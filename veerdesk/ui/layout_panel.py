@@ -93,7 +93,7 @@ class LayoutPanel(QWidget):
         self.tracks = self._table(["x0", "x1", "scale"])
         self.add_track = QPushButton("Add track")
         self.remove_track = QPushButton("Remove track")
-        tracks_box = self._group("Tracks (tool: drag across the scan)", self.tracks, [self.add_track, self.remove_track])
+        tracks_box = self._group("Tracks (tool: drag across the scan, or drag an edge)", self.tracks, [self.add_track, self.remove_track])
 
         self.curves = self._table([c for c in CURVE_COLUMNS])
         self.curves.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QProgressBar,
+    QTabWidget,
     QToolButton,
 )
 
@@ -44,16 +45,17 @@ from veerdesk.ui.model_runs import ModelRunMixin
 from veerdesk.ui.overlay_panel import OverlayPanel
 from veerdesk.ui.overlays import trace_points, value_at_column
 from veerdesk.ui.project_actions import ProjectMixin
-from veerdesk.ui.prompts import IMAGE_FILTER, LAYOUT_FILTER, PROJECT_FILTER, Prompts
+from veerdesk.ui.prompts import IMAGE_FILTER, LAYOUT_FILTER, PROJECT_FILTER, Prompts, describe_failure
 from veerdesk.ui.pyramid import ImagePyramid
 from veerdesk.ui.recent_files import RecentFiles
 from veerdesk.ui.review_panel import ReviewPanel
 from veerdesk.ui.tiles import TiledArrayItem
 from veerdesk.ui.viewer import PageView
-from veerdesk.ui.worker import JobThread, PyramidBuilder
+from veerdesk.ui.worker import ImageLoader, JobThread, PyramidBuilder
 
 AUTOSAVE_MS = 60_000
 PICK_RADIUS_PX = 15  # screen pixels for picking a curve point to drag
+MINIMAP_MARKS = 40
 
 
 class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
@@ -71,6 +73,8 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
         self.pyramid: ImagePyramid | None = None
         self.project_path: str | None = None
         self.job: JobThread | None = None
+        self.loader: ImageLoader | None = None
+        self._closing = False
         self.job_kind: str | None = None
         self.job_factory_override: JobFactory | None = None  # tests inject a fake model here
         self._builder: PyramidBuilder | None = None
@@ -91,12 +95,16 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
         self.overlay_panel = OverlayPanel()
         self.history = HistoryView()
         self.minimap = Minimap()
+        # Overlays and History share one dock as tabs: a second pair of tabified docks leaves a stray
+        # tab bar drawn over the panels in Qt 6.12.
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.addTab(self.overlay_panel, "Overlays")
+        self.lower_tabs.addTab(self.history, "History")
         self._docks = {}
         for title, widget, area in (
             ("Layout", self.layout_panel, Qt.RightDockWidgetArea),
             ("Review queue", self.review_panel, Qt.RightDockWidgetArea),
-            ("Overlays", self.overlay_panel, Qt.RightDockWidgetArea),
-            ("History", self.history, Qt.RightDockWidgetArea),
+            ("Overlays and history", self.lower_tabs, Qt.RightDockWidgetArea),
             ("Overview", self.minimap, Qt.LeftDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
@@ -105,7 +113,6 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
             self.addDockWidget(area, dock)
             self._docks[title] = dock
         self.tabifyDockWidget(self._docks["Layout"], self._docks["Review queue"])
-        self.tabifyDockWidget(self._docks["Overlays"], self._docks["History"])
         self._docks["Layout"].raise_()
         self.resizeDocks([self._docks["Layout"]], [460], Qt.Horizontal)
 
@@ -256,6 +263,14 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
         """Show an error to the user; the app keeps running."""
         self.prompts.error(str(exc))
 
+    def show_panel(self, name: str) -> None:
+        """Bring a panel to the front: 'Layout', 'Review queue', 'Overlays', 'History' or 'Overview'."""
+        if name in ("Overlays", "History"):
+            self.lower_tabs.setCurrentWidget(self.overlay_panel if name == "Overlays" else self.history)
+            name = "Overlays and history"
+        self._docks[name].show()
+        self._docks[name].raise_()
+
     def set_tool(self, tool: str) -> None:
         self.view.set_tool(tool)
         self.tool_actions[tool].setChecked(True)
@@ -366,11 +381,13 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
         return None if self.page is None else self.page.pixels.shape
 
     def _mark_minimap(self) -> None:
+        """Tick the worst unreviewed stretches on the overview (a few dozen: more would be a red wall)."""
         marks = []
         if self.doc.layout is not None:
-            for item in self.review_panel.queue.items:
+            worst = [item for item in self.review_panel.queue.items if not item.reviewed][:MINIMAP_MARKS]
+            for item in worst:
                 row = float(self.doc.layout.depth.row_at_depth(item.depth_top))
-                if np.isfinite(row) and not item.reviewed:
+                if np.isfinite(row):
                     marks.append((row, QColor(255, 60, 0, 170)))
         self.minimap.set_marks(marks)
 
@@ -400,15 +417,15 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
             event.acceptProposedAction()
             self.open_path(urls[0])
 
-    def open_path(self, path: str) -> bool:
+    def open_path(self, path: str, *, wait: bool = False) -> bool:
         if path.lower().endswith(projects.PROJECT_SUFFIX):
             return self.open_project(path)
-        return self.open_image(path)
+        return self.open_image(path, wait=wait)
 
     def ask_open_image(self) -> None:
         path = self.prompts.open_path("Open scan", IMAGE_FILTER)
         if path:
-            self.open_image(path)
+            self.open_image(path, wait=False)
 
     def ask_open_project(self) -> None:
         path = self.prompts.open_path("Open project", PROJECT_FILTER)
@@ -424,28 +441,53 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
             return self.save()
         return answer == "discard"
 
-    def open_image(self, path: str, layout: Layout | None = None) -> bool:
-        if self.job is not None or not self.maybe_save():
+    def open_image(self, path: str, layout: Layout | None = None, *, wait: bool = True) -> bool:
+        """Open a scan. With ``wait=False`` (menu, drag-and-drop, recent files) it is decoded in a
+        background thread so the window stays responsive on gigapixel scans; returns whether it started."""
+        if self.job is not None:
+            self.report("wait for the model run to finish (or cancel it) before opening another sheet")
             return False
-        try:
-            page = load_page(path)
-        except VeerDeskError as exc:
-            self.report(exc)
+        if self.loader is not None or not self.maybe_save():
             return False
+        if wait:
+            try:
+                page = load_page(path)
+            except Exception as exc:  # noqa: BLE001 - any failure to read a file is reported, never fatal
+                self.report(describe_failure(exc, f"open {Path(path).name}"))
+                return False
+            self._image_loaded(path, layout, page)
+            return True
+        self.loader = ImageLoader(path, self)
+        self.loader.loaded.connect(lambda page: self._image_loaded(path, layout, page))
+        self.loader.failed.connect(self.report)
+        self.loader.finished.connect(self._loader_ended)
+        self.statusBar().showMessage(f"opening {Path(path).name}…")
+        self.loader.start()
+        return True
+
+    def _image_loaded(self, path: str, layout: Layout | None, page: Page) -> None:
+        if self._closing:
+            return
         keep = self.doc.layout if self.layout_panel.keep_for_next.isChecked() else None
         self._set_document(Document(image_path=str(Path(path).absolute()), layout=layout or keep), page)
         self.project_path = None
         self._fill_recent(self.recent.add(path))
         self._update_title()
-        return True
+        self.statusBar().showMessage(f"opened {Path(path).name} ({page.width} × {page.height} px)", 5000)
+
+    def _loader_ended(self) -> None:
+        if self.loader is not None:
+            self.loader.wait()
+            self.loader.deleteLater()
+        self.loader = None
 
     def open_project(self, path: str) -> bool:
         if self.job is not None or not self.maybe_save():
             return False
         try:
             data = projects.load_project(path)
-        except VeerDeskError as exc:
-            self.report(exc)
+        except Exception as exc:  # noqa: BLE001
+            self.report(describe_failure(exc, f"open project {Path(path).name}"))
             return False
         if not self._adopt(data):
             return False
@@ -459,8 +501,8 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
         if data.document.image_path:
             try:
                 page = load_page(data.document.image_path)
-            except VeerDeskError as exc:
-                self.report(f"{exc} (the project opens without its scan)")
+            except Exception as exc:  # noqa: BLE001
+                self.report(describe_failure(exc, "open the scan") + " (the project opens without its scan)")
         threshold = data.settings.get("review_threshold")
         if isinstance(threshold, (int, float)):
             self.review_panel.threshold.setValue(float(threshold))
@@ -534,8 +576,8 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
     def load_layout(self, path: str) -> bool:
         try:
             layout = load_layout(path)
-        except VeerDeskError as exc:
-            self.report(exc)
+        except Exception as exc:  # noqa: BLE001
+            self.report(describe_failure(exc, f"load layout {Path(path).name}"))
             return False
         return self.push(SetLayout(layout, f"Load layout {Path(path).name}"))
 
@@ -547,8 +589,8 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
         if path:
             try:
                 save_layout(self.doc.layout, path)
-            except VeerDeskError as exc:
-                self.report(exc)
+            except Exception as exc:  # noqa: BLE001
+                self.report(describe_failure(exc, f"save layout {Path(path).name}"))
 
     def _tie_clicked(self, pos: QPointF) -> None:
         suggestion = 0.0
@@ -577,8 +619,7 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
 
     def _span_selected(self, tool: str, a: float, b: float) -> None:
         if tool == "track":
-            if abs(b - a) >= 2:
-                self.layout_panel.set_track_bounds(a, b)
+            self._track_drag(a, b)
             return
         if tool == "rerun":
             self.rerun_region(a, b)
@@ -595,6 +636,27 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
                 self.report("choose a different curve in 'swap with'")
                 return
             self.push(SwapCurves(name, other, *depths))
+
+    def _track_drag(self, a: float, b: float) -> None:
+        """A drag that starts on a track edge moves that edge; any other drag spans the selected (or a new) track."""
+        if abs(b - a) < 2:
+            return
+        tracks = self.layout_panel.collect().get("tracks") or []
+        tolerance = PICK_RADIUS_PX / max(self.view.scale_factor, 1e-9)
+        best = None
+        for index, track in enumerate(tracks):
+            for side in ("x0", "x1"):
+                edge = track.get(side)
+                if isinstance(edge, (int, float)) and abs(edge - a) <= tolerance:
+                    if best is None or abs(edge - a) < best[0]:
+                        best = (abs(edge - a), index, side)
+        if best is None:
+            self.layout_panel.set_track_bounds(a, b)
+            return
+        _, index, side = best
+        x0, x1 = tracks[index]["x0"], tracks[index]["x1"]
+        x0, x1 = (b, x1) if side == "x0" else (x0, b)
+        self.layout_panel.set_track_bounds(x0, x1, index=index)
 
     def _stroke_finished(self, points: list[QPointF]) -> None:
         name = self.selected_curve()
@@ -656,6 +718,10 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
     def shutdown(self) -> None:
         """Stop background threads (cancel a run, stop the pyramid) and wait for them."""
         self.autosave_timer.stop()
+        self._closing = True
+        if self.loader is not None:
+            self.loader.wait()  # decoding cannot be interrupted; its result is ignored (see _image_loaded)
+            self._loader_ended()
         if self.job is not None:
             self.job.cancel()
             self.job.wait()

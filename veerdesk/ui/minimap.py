@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from veerdesk.ui.pyramid import ImagePyramid
@@ -22,6 +22,8 @@ class Minimap(QWidget):
         self._page = QRectF()
         self._visible = QRectF()
         self._marks: list[tuple[float, QColor]] = []
+        # The page and marks change rarely, the visible rectangle on every scroll: cache the former.
+        self._background: QPixmap | None = None
         self.setMinimumWidth(60)
         self.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Expanding)
 
@@ -36,6 +38,7 @@ class Minimap(QWidget):
             small = np.ascontiguousarray(pyramid.tile(pyramid.levels - 1, 0, 0))
             h, w = small.shape
             self._image = QImage(small.data, w, h, small.strides[0], QImage.Format_Grayscale8).copy()
+        self._background = None
         self.update()
 
     def set_visible_rect(self, rect: QRectF) -> None:
@@ -45,6 +48,7 @@ class Minimap(QWidget):
     def set_marks(self, marks: list[tuple[float, QColor]]) -> None:
         """Horizontal ticks at image rows (e.g. review items)."""
         self._marks = marks
+        self._background = None
         self.update()
 
     def _target(self) -> QRectF:
@@ -54,22 +58,39 @@ class Minimap(QWidget):
         w, h = self._page.width() * scale, self._page.height() * scale
         return QRectF((self.width() - w) / 2, 0, w, h)
 
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(60, 60, 64))
+    def resizeEvent(self, event) -> None:
+        self._background = None
+        super().resizeEvent(event)
+
+    def _render_background(self) -> QPixmap:
+        pixmap = QPixmap(self.size())
+        pixmap.fill(QColor(60, 60, 64))
         target = self._target()
         if target.isEmpty():
-            return
+            return pixmap
+        painter = QPainter(pixmap)
         if self._image is None:
             painter.fillRect(target, QColor(235, 235, 230))  # the page, while its overview is being built
         else:
             painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
             painter.drawImage(target, self._image)
-        sx, sy = target.width() / self._page.width(), target.height() / self._page.height()
+        sy = target.height() / self._page.height()
         for row, color in self._marks:
             painter.setPen(QPen(color, 1))
             y = target.top() + row * sy
             painter.drawLine(target.left(), y, target.right(), y)
+        painter.end()
+        return pixmap
+
+    def paintEvent(self, event) -> None:
+        if self._background is None or self._background.size() != self.size():
+            self._background = self._render_background()
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._background)
+        target = self._target()
+        if target.isEmpty():
+            return
+        sx, sy = target.width() / self._page.width(), target.height() / self._page.height()
         v = self._visible.intersected(self._page)
         if not v.isEmpty():
             painter.setPen(QPen(QColor(255, 120, 0), 2))

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from veerdesk.core import project as projects
 from veerdesk.core.errors import VeerDeskError
-from veerdesk.ui.prompts import LAS_FILTER, PROJECT_FILTER
-
+from veerdesk.ui.prompts import LAS_FILTER, PROJECT_FILTER, describe_failure
 
 # Masks of bigger sheets are left out of the project: encoding them would freeze the window for seconds,
 # and a re-run recomputes them. Traces, edits and review state (the user's work) are always saved.
@@ -35,8 +34,8 @@ class ProjectMixin:
             from veerdesk.export.las import write_las
         try:
             write_las(path, self.doc.layout, self.doc.traces)
-        except VeerDeskError as exc:
-            self.report(exc)
+        except Exception as exc:  # noqa: BLE001 - reported, never fatal
+            self.report(describe_failure(exc, f"export {Path(path).name}"))
             return False
         self.statusBar().showMessage(f"exported {path}", 5000)
         return True
@@ -67,8 +66,8 @@ class ProjectMixin:
             include_masks = masks is not None and masks.class_map.size <= MAX_MASK_PIXELS_IN_PROJECT
             projects.save_project(path, self.doc, edit_log=self._edit_log(), settings=self._settings(),
                                   include_masks=include_masks)
-        except VeerDeskError as exc:
-            self.report(exc)
+        except Exception as exc:  # noqa: BLE001
+            self.report(describe_failure(exc, f"save {Path(path).name}"))
             return False
         self.project_path = str(Path(path).absolute())
         self.stack.set_clean()

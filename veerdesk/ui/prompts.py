@@ -7,6 +7,7 @@ object with the same methods that answers from a script, so no test ever blocks 
 from __future__ import annotations
 
 import sys
+import traceback
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
@@ -14,6 +15,22 @@ IMAGE_FILTER = "Scans (*.tif *.tiff *.png *.jpg *.jpeg *.bmp *.pdf);;All files (
 PROJECT_FILTER = "VeerDesk projects (*.vdproj)"
 LAYOUT_FILTER = "Layouts (*.json)"
 LAS_FILTER = "LAS files (*.las)"
+
+
+def describe_failure(exc: BaseException, doing: str) -> str:
+    """One line for the user about a failure while ``doing`` something (e.g. "open scan.tif").
+
+    VeerDesk's own errors are already written for the user; anything else is a bug somewhere below the
+    app: say so briefly, print the details to the console, and let the app keep running.
+    """
+    from veerdesk.core.errors import VeerDeskError
+
+    if isinstance(exc, VeerDeskError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return f"not enough memory to {doing}"
+    traceback.print_exception(type(exc), exc, exc.__traceback__)
+    return f"cannot {doing}: unexpected {type(exc).__name__} (details were printed to the console)"
 
 
 class Prompts:

@@ -50,7 +50,10 @@ class ReviewPanel(QWidget):
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["curve", "depth", "conf.", "status"])
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        header = self.table.horizontalHeader()
+        for column, mode in enumerate((QHeaderView.ResizeToContents, QHeaderView.Stretch,
+                                       QHeaderView.ResizeToContents, QHeaderView.ResizeToContents)):
+            header.setSectionResizeMode(column, mode)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
@@ -80,3 +81,23 @@ class PyramidBuilder(QThread):
 
     def run(self) -> None:
         self.pyramid.build(cancel=lambda: self._stop, on_level=self.level_built.emit)
+
+
+class ImageLoader(QThread):
+    """Decodes a scan off the GUI thread (a 600-MP page takes seconds)."""
+
+    loaded = Signal(object)  # veerdesk.core.image.Page
+    failed = Signal(str)
+
+    def __init__(self, path: str, parent=None) -> None:
+        super().__init__(parent)
+        self.path = path
+
+    def run(self) -> None:
+        from veerdesk.core.image import load_page
+        from veerdesk.ui.prompts import describe_failure
+
+        try:
+            self.loaded.emit(load_page(self.path))
+        except Exception as exc:  # noqa: BLE001 - a worker reports, never dies silently
+            self.failed.emit(describe_failure(exc, f"open {Path(self.path).name}"))
