@@ -17,21 +17,8 @@ KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {
     # core/image.py: Pillow's n_frames raises (TypeError, SyntaxError, ...) on a damaged later page of a
     # TIFF, and _pil_info reads it outside any try ("*": whatever the exception type).
     ("*", "veerdesk/core/image.py", "_pil_info"): "images: multipage-next-ifd-*, multipage-second-page-7-bit",
-    # core/layout.py: float() of a JSON integer beyond the float range.
-    ("OverflowError", "veerdesk/core/layout.py", "_number"): "layouts: 400-digit-integer*",
-    # core/layout.py: deeply nested unknown keys are accepted; pickling the layout then overflows the stack.
-    ("RecursionError", "fuzz/targets.py", "_exercise_layout"): "layouts: deep-unknown-key",
-    # core/project.py: load_project has no boundary turning the failures of zipfile, zlib, json, numpy and
-    # os.path into ProjectError; they escape from whichever helper reads the damaged part ("*").
-    ("zlib.error", "veerdesk/core/project.py", "*"): "projects: damaged-deflate-stream",
-    ("EOFError", "veerdesk/core/project.py", "*"): "projects: damaged-deflate-stream, traces-empty",
-    ("NotImplementedError", "veerdesk/core/project.py", "*"): "projects: unknown-compression-method",
-    ("RuntimeError", "veerdesk/core/project.py", "*"): "projects: encrypted-member",
-    ("RecursionError", "veerdesk/core/project.py", "*"): "projects: json-nested-too-deep",
-    ("TypeError", "veerdesk/core/project.py", "*"): "projects: curves-not-a-list",
-    ("ValueError", "veerdesk/core/project.py", "*"): "projects: image-path-with-nul",
-    ("OSError", "veerdesk/core/project.py", "*"): "projects: image-path-too-long",
-    ("zipfile.BadZipFile", "veerdesk/core/project.py", "*"): "projects: traces-truncated-zip",
+    # core/project.py: cv2.imdecode raises cv2.error (not a ValueError) on an empty mask member.
+    ("cv2.error", "veerdesk/core/project.py", "_read_masks"): "projects: mask-member-empty",
 }
 
 

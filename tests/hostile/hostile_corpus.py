@@ -449,11 +449,6 @@ def project_cases(good: bytes) -> list[ProjectCase]:
     def with_member(name: str, data: bytes) -> bytes:
         return _zip_bytes({**members, name: data})
 
-    deflate_bug = ("core/project.py: zlib.error / EOFError from a damaged compressed member is not caught in "
-                   "load_project")
-    method_bug = ("core/project.py: NotImplementedError (unknown zip compression) and RuntimeError (encrypted "
-                  "member) from zipfile are not caught")
-    npz_bug = "core/project.py: _read_traces does not catch zipfile.BadZipFile / EOFError from a damaged traces.npz"
     # project.json deflated, its first deflate block header set to the invalid block type 3: zlib must fail.
     damaged_json = bytearray(_zip_bytes(members))
     header = damaged_json.find(b"PK\x03\x04")
@@ -479,26 +474,23 @@ def project_cases(good: bytes) -> list[ProjectCase]:
         ),
         ProjectCase("masks-not-png", with_member("class_map.png", b"xx") if "class_map.png" in members else
                     _zip_bytes({**members, "class_map.png": b"xx", "confidence.png": b"yy"})),
-        ProjectCase("damaged-deflate-stream", bytes(damaged_json), bug=deflate_bug),
+        ProjectCase("damaged-deflate-stream", bytes(damaged_json)),
         ProjectCase("unknown-compression-method",
-                    _patch_zip_headers(good, {b"PK\x03\x04": 8, b"PK\x01\x02": 10}, lambda _: 99), bug=method_bug),
+                    _patch_zip_headers(good, {b"PK\x03\x04": 8, b"PK\x01\x02": 10}, lambda _: 99)),
         ProjectCase("encrypted-member",
-                    _patch_zip_headers(good, {b"PK\x03\x04": 6, b"PK\x01\x02": 8}, lambda v: v | 1), bug=method_bug),
+                    _patch_zip_headers(good, {b"PK\x03\x04": 6, b"PK\x01\x02": 8}, lambda v: v | 1)),
         ProjectCase("json-nested-too-deep",
                     with_member("project.json", b'{"format": "veerdesk-project", "x": ' + b"[" * 5000 + b"]" * 5000
-                                + b"}"),
-                    bug="core/project.py: RecursionError from json.loads is not caught"),
-        ProjectCase("curves-not-a-list", with_meta(curves=5),
-                    bug="core/project.py: 'curves' is not type-checked; TypeError escapes"),
-        ProjectCase("image-path-with-nul", with_meta(image_relative="scan\u0000.tif"),
-                    bug="core/project.py: _resolve_image lets ValueError (embedded null byte) escape"),
-        ProjectCase("image-path-too-long", with_meta(image_relative="a" * 100_000),
-                    bug="core/project.py: _resolve_image lets OSError (file name too long) escape"),
-        ProjectCase("traces-empty", with_member("traces.npz", b""), bug=npz_bug),
-        ProjectCase("traces-truncated-zip", with_member("traces.npz", _npz(c0_depth=np.zeros(3))[:60]), bug=npz_bug),
+                                + b"}")),
+        ProjectCase("curves-not-a-list", with_meta(curves=5)),
+        ProjectCase("image-path-with-nul", with_meta(image_relative="scan\u0000.tif")),
+        ProjectCase("image-path-too-long", with_meta(image_relative="a" * 100_000)),
+        ProjectCase("traces-empty", with_member("traces.npz", b"")),
+        ProjectCase("traces-truncated-zip", with_member("traces.npz", _npz(c0_depth=np.zeros(3))[:60])),
+        ProjectCase("mask-member-empty", _zip_bytes({**members, "class_map.png": b"", "confidence.png": b""}),
+                    bug="core/project.py: cv2.imdecode raises cv2.error on an empty mask member; not caught"),
         ProjectCase("layout-400-digit-integer",
-                    with_member("project.json", json.dumps(meta).replace('"x0": 2', '"x0": ' + "9" * 400).encode()),
-),
+                    with_member("project.json", json.dumps(meta).replace('"x0": 2', '"x0": ' + "9" * 400).encode())),
     ]
 
 

@@ -6,7 +6,6 @@ import json
 
 import pytest
 from hostile_corpus import good_layout, image_cases, layout_cases, message_problem
-from hostile_helpers import xfail_if_bug
 
 pytest.importorskip("pytestqt")
 pytest.importorskip("veerdesk.ui.main_window")
@@ -48,7 +47,8 @@ def _still_works(win, good_inputs) -> None:
     assert win.prompts.errors == []
 
 
-@pytest.mark.parametrize("case", xfail_if_bug(IMAGES))
+# No xfail marks here: whatever a reader raises, the app must show one message and keep working.
+@pytest.mark.parametrize("case", IMAGES, ids=lambda c: c.name)
 def test_open_hostile_image(case, window, tmp_path, good_inputs):
     path = tmp_path / case.filename
     path.write_bytes(case.data)
@@ -57,7 +57,7 @@ def test_open_hostile_image(case, window, tmp_path, good_inputs):
     _still_works(window, good_inputs)
 
 
-@pytest.mark.parametrize("case", xfail_if_bug(LAYOUTS))
+@pytest.mark.parametrize("case", LAYOUTS, ids=lambda c: c.name)
 def test_load_hostile_layout(case, window, tmp_path, good_inputs):
     assert window.open_image(str(good_inputs["image"]))
     path = tmp_path / "bad.layout.json"

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from trace_drawing import draw_curve, make_layout
+from trace_drawing import draw_curve, draw_pattern, make_layout
 
 from veerdesk.core.curves import coverage_of, r_squared
 from veerdesk.inference.trace import find_runs, trace_curves
@@ -193,3 +193,36 @@ def test_grid_lines_mistaken_for_curve_are_ignored():
         mask[50 + k :: 40, 40:260] = 1  # every 40 rows a 3-px ruled line labelled "curve"
     gr = trace_curves(mask, None, layout)["GR"]
     assert np.nanmax(np.abs(gr.value - truth)) < 3.0 and gr.coverage > 0.98
+
+
+@pytest.mark.parametrize("other,pattern", [("dashed", (14, 6)), ("dotted", (1.5, 5))])
+def test_dashdot_is_told_apart_from_a_dashed_or_dotted_curve_it_crosses(other, pattern):
+    # Dash-dot is made of dashes and dots, so blob size alone cannot separate it from either.
+    layout = make_layout(one_track([
+        {"mnemonic": "OTHER", "unit": "", "left": 0, "right": 100, "style": other},
+        {"mnemonic": "DD", "unit": "", "left": 0, "right": 100, "style": "dashdot"},
+    ]), height=H)
+    depth = layout.depth_grid()
+    a = wiggle(depth, 10, 90, 40)
+    b = wiggle(depth, 15, 85, 55, phase=2.0)
+    mask = np.zeros((H, W), np.uint8)
+    draw_pattern(mask, layout, "OTHER", a, cls=2, pattern=pattern)
+    draw_pattern(mask, layout, "DD", b, cls=2, pattern=(14, 5, 1.5, 5))
+    traces = trace_curves(mask, None, layout)
+    assert r_squared(a, traces["OTHER"].value) > 0.97
+    assert r_squared(b, traces["DD"].value) > 0.99
+    assert traces["OTHER"].coverage > 0.95 and traces["DD"].coverage > 0.95
+
+
+def test_row_chunks_do_not_change_the_trace(monkeypatch):
+    from veerdesk.inference import trace as trace_module
+
+    layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}]), height=H)
+    truth = wiggle(layout.depth_grid(), 20, 130, 30)
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "GR", truth, cls=1, thickness=3)
+    whole = trace_curves(mask, None, layout)["GR"].value
+    monkeypatch.setattr(trace_module, "CHUNK_ROWS", 37)
+    chunked = trace_curves(mask, None, layout)["GR"].value
+    assert np.nanmax(np.abs(whole - chunked)) < 0.5
+    assert np.array_equal(np.isnan(whole), np.isnan(chunked))

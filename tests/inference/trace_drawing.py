@@ -55,3 +55,24 @@ def draw_curve(mask: np.ndarray, layout: Layout, mnemonic: str, values: np.ndarr
         p0 = tuple(int(round(v)) for v in pts[i])
         p1 = tuple(int(round(v)) for v in pts[i + 1])
         cv2.line(mask, p0, p1, cls, thickness, lineType=cv2.LINE_8, shift=SHIFT)
+
+
+def draw_pattern(mask: np.ndarray, layout: Layout, mnemonic: str, values: np.ndarray, *, cls: int,
+                 pattern: tuple[float, ...], thickness: int = 2) -> None:
+    """Draw ``values`` with an on/off ``pattern`` measured along the curve (as a plotter pen does)."""
+    depth = layout.depth_grid()
+    y = layout.depth.row_at_depth(depth)
+    x = columns_for(layout, mnemonic, values)
+    # Densify so the pattern can switch inside a segment.
+    t = np.linspace(0, len(x) - 1, (len(x) - 1) * 8 + 1)
+    xs, ys = np.interp(t, np.arange(len(x)), x), np.interp(t, np.arange(len(y)), y)
+    arc = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(xs), np.diff(ys)))])
+    period = float(sum(pattern))
+    bounds = np.cumsum(pattern)
+    phase = np.searchsorted(bounds, arc % period, side="right")
+    on = phase % 2 == 0
+    for i in range(len(xs) - 1):
+        if on[i] and np.isfinite(xs[i]) and np.isfinite(xs[i + 1]):
+            p0 = (int(round((xs[i] - 0.5) * (1 << SHIFT))), int(round((ys[i] - 0.5) * (1 << SHIFT))))
+            p1 = (int(round((xs[i + 1] - 0.5) * (1 << SHIFT))), int(round((ys[i + 1] - 0.5) * (1 << SHIFT))))
+            cv2.line(mask, p0, p1, cls, thickness, lineType=cv2.LINE_8, shift=SHIFT)

@@ -69,10 +69,10 @@ def test_generated_pages_score_lower_than_unusual_ones(model_and_reference):
             result = gap_score(unusual(image, kind, rng), model, reference, tile=TILE, tiles=TILES)
             scores.setdefault(kind, []).append(result["score"])
     generated = np.array(scores["generated"])
-    for kind in ("inverted", "blurred", "odd strokes"):
-        assert min(scores[kind]) > generated.max(), (kind, scores)
-    # Noise is partly inside what the generator covers (it adds scan noise); on average it is still farther.
-    assert np.mean(scores["noisy"]) > generated.mean(), scores
+    for kind in ("inverted", "blurred", "noisy", "odd strokes"):
+        # Typical unusual pages score above every generated page, and none scores below a typical one.
+        assert np.median(scores[kind]) > generated.max(), (kind, scores)
+        assert min(scores[kind]) > np.median(generated), (kind, scores)
     assert np.median(generated) <= reference.score_q95 + 1.0
 
 
@@ -134,3 +134,22 @@ def test_without_a_reference_only_the_entropy_is_reported(tmp_path, model_and_re
     report = gap_report(generate_page(1, width=SIZE[0], height=SIZE[1]).image, fresh, weights)
     assert report["score"] is None and "no reality-gap reference" in report["note"]
     assert 0.0 <= report["entropy"] <= 1.0
+
+
+def test_digitize_report_carries_the_gap_score(tmp_path, model_and_reference):
+    from veerdesk.cli import main
+    from veerdesk.synth import write_page
+
+    model, reference = model_and_reference
+    weights = tmp_path / "w.safetensors"
+    save_weights(model, weights)
+    save_reference(type(reference)(**{**reference.__dict__, "weights_sha256": read_card(weights)["sha256"]}), weights)
+    write_page(generate_page(7, width=SIZE[0], height=SIZE[1]), tmp_path, "sheet")
+    report_path = tmp_path / "report.json"
+    code = main(["digitize", str(tmp_path / "sheet.png"), "--layout", str(tmp_path / "sheet.layout.json"),
+                 "-o", str(tmp_path / "out.las"), "--weights", str(weights), "--device", "cpu",
+                 "--report", str(report_path)])
+    assert code == 0
+    gap = json.loads(report_path.read_text())["reality_gap"]
+    assert gap["score"] is not None and gap["level"] in ("low", "medium", "high")
+    assert gap["reference"] == "w.gap.json"

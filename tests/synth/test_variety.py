@@ -21,8 +21,7 @@ def first_seed(predicate, clean=True, limit=600):
     pytest.fail("no design with this factor in the first seeds: is it still drawn?")
 
 
-def test_the_base_design_is_unchanged_by_the_variety_stream():
-    # Variety comes from a child stream: the layout drawn for a seed does not depend on it.
+def test_design_with_variety_is_deterministic_for_a_seed():
     rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
     a = design_page(rng_a, 800, 1000)
     b = design_page(rng_b, 800, 1000)
@@ -84,7 +83,10 @@ def test_track_backgrounds_are_inked_but_unlabelled():
     page = generate_page(seed, clean=True, **SIZE)
     ti = next(i for i, bg in enumerate(design.grid["backgrounds"]) if bg)
     track = page.layout.tracks[ti]
-    y0, y1 = (int(v) for v in design.body)
+    body0, body1 = design.body
+    f0, f1 = max(design.grid["backgrounds"][ti]["zones"], key=lambda z: z[1] - z[0])
+    y0, y1 = int(body0 + f0 * (body1 - body0)), int(body0 + f1 * (body1 - body0))
+    assert y1 - y0 > 8
     region = page.image[y0 + 2 : y1 - 2, int(track.x0) + 3 : int(track.x1) - 3]
     labels = page.mask[y0 + 2 : y1 - 2, int(track.x0) + 3 : int(track.x1) - 3]
     inked = region < design.paper - 10
@@ -257,3 +259,44 @@ def test_negative_pages_are_white_ink_on_black_with_labels_kept():
     page = generate_page(seed, **SIZE)
     assert "negative" in page.style["artefacts_applied"]
     assert np.median(page.image[page.mask > 0]) > np.median(page.image[page.mask == 0]) + 60
+
+
+def test_perforations_cut_slits_along_the_folds_and_own_them():
+    from veerdesk.synth.artefacts import _perforations
+
+    seed, design = first_seed(lambda d: d.artefacts.get("folds") and d.artefacts.get("perforated"), clean=False)
+    plan = dict(design.artefacts, fold_spacing=300.0, folds=3)
+    canvas = Canvas.blank(0, 0, 200, 700, 250)
+    canvas.ids[:] = 1
+    assert _perforations(design, canvas, plan)
+    cut_rows = np.nonzero((canvas.ids == 0).any(axis=1))[0]
+    assert 0 < cut_rows.size <= 3 * 3
+    assert np.all(canvas.image[canvas.ids == 0] != 250)
+
+
+def test_detail_logs_have_large_depth_scales_and_exact_truth():
+    seed, design = first_seed(lambda d: d.px_per_unit > (15.0 if d.layout.depth.unit == "FT" else 46.0))
+    page = generate_page(seed, clean=True, **SIZE)
+    layout = page.layout
+    rows = layout.depth.row_at_depth(layout.depth_grid())
+    assert np.median(np.diff(rows)) > 1.5  # several pixels between LAS samples
+    for k, (_, track, curve) in enumerate(layout.curves(), start=1):
+        if curve.style != "solid":
+            continue
+        x = drawn_columns(track, curve, page.truth[curve.mnemonic])
+        ok = np.isfinite(x) & (x > 0) & (x < page.image.shape[1])
+        owned = page.curve_ids == k
+        hits = [owned[int(r), max(0, int(c) - 2) : int(c) + 3].any() for r, c in zip(rows[ok], x[ok], strict=True)]
+        assert np.mean(hits) > 0.85
+
+
+def test_ragged_ink_roughens_edges_but_keeps_labels():
+    from veerdesk.synth.artefacts import _ragged_ink
+
+    canvas = _line_canvas()
+    ids_before, image_before = canvas.ids.copy(), canvas.image.copy()
+    _ragged_ink(canvas, 0.4, np.random.default_rng(2))
+    assert np.array_equal(canvas.ids, ids_before)
+    grown = (canvas.image < 100) & (image_before >= 100)
+    assert grown.sum() > 20 and not (grown & (canvas.ids > 0)).any()
+    assert np.all(canvas.image <= image_before)

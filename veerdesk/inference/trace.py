@@ -7,10 +7,13 @@ For every track and every mask class used by its curves (1 = solid, 2 = dashed/d
 1. **Runs.** Each row of the track's column range is split into runs of that class, with the stroke
    thickness (distance transform) and the size of the blob each run belongs to.
 2. **Which curve.** When a track has several curves of one class, runs are split among them by a feature
-   when it separates them clearly: blob size for different dash styles (a dot is a small blob, a dash a
-   long one), stroke thickness for heavy / light. Otherwise the curves are followed together (step 4)
-   so identity survives crossings — where two curves meet in one cluster every piece coasts through on
-   its own slope — and whole pieces are then given to curves by depth overlap, continuity and feature.
+   when it separates them clearly and consistently (the pieces the tracker follows keep one label):
+   blob size for different dash styles (a dot is a small blob, a dash a long one), stroke thickness for
+   heavy / light. Dash-dot beside dashed (or dotted) is located by its dots (or dashes) first and takes
+   the runs on that path. Otherwise the curves are followed together (step 4) so identity survives
+   crossings — where two curves meet in one cluster every piece coasts through on its own slope — and
+   whole pieces are given to curves by depth overlap, continuity and feature. Curves drawn alike (same
+   style, same stroke) can only be told apart by continuity; which is which is then a guess.
 3. **Rows → clusters.** Runs of one curve in one row close to each other are one cluster (a near-horizontal
    dotted stretch puts several dots in a row).
 4. **Tracking.** Clusters are linked row to row by a constant-velocity tracker: each live piece predicts
@@ -89,11 +92,12 @@ def _empty_runs() -> Runs:
 
 
 def find_runs(class_map: np.ndarray, confidence: np.ndarray | None, cls: int | None, rows: tuple[int, int],
-              cols: tuple[int, int], chunk_rows: int = CHUNK_ROWS) -> Runs:
+              cols: tuple[int, int], chunk_rows: int | None = None) -> Runs:
     """Runs of ``cls`` pixels (any curve class when None) per row in ``class_map[rows, cols]``, in row
     chunks so memory stays bounded."""
     r0, r1 = rows
     c0, c1 = cols
+    chunk_rows = chunk_rows or CHUNK_ROWS
     parts: list[tuple[np.ndarray, ...]] = []
     for y in range(r0, r1, chunk_rows):
         y1 = min(r1, y + chunk_rows)
@@ -357,6 +361,35 @@ def split_by_feature(runs: Runs, curves: list[Curve], min_separation: float = 2.
     return [labels == int(np.flatnonzero(by_rank == c)[0]) for c in range(k)]
 
 
+def split_dashdot(runs: Runs, curves: list[Curve], rows: tuple[int, int], track: Track) -> list[np.ndarray] | None:
+    """Dash-dot beside one dashed or one dotted curve: no blob size separates them (dash-dot has both).
+
+    The dots (beside a dashed curve) or the dashes (beside a dotted one) belong to the dash-dot curve
+    alone; traced with their gaps bridged they mark its path, and the other runs on that path join it.
+    """
+    styles = sorted(c.style for c in curves)
+    if styles not in (["dashdot", "dashed"], ["dashdot", "dotted"]) or runs.row.size == 0:
+        return None
+    dots = runs.blob <= 2.0 * runs.thickness + 3.0
+    anchor = dots if "dashed" in styles else ~dots
+    if anchor.sum() < MIN_PIECE_ROWS or (~anchor).sum() < MIN_PIECE_ROWS:
+        return None
+    dashdot = next(c for c in curves if c.style == "dashdot")
+    rule = wrap_rule(track, dashdot)
+    anchor_runs = join_runs(runs.subset(anchor), JOIN_GAP_PX["dotted"])
+    pieces = track_runs(anchor_runs, rows, max_tracks=3, lost_after=LOST_AFTER_ROWS["dashdot"], wrap=rule)
+    clusters = stitch(pieces, rows, rule, track)
+    path, _ = bridge_gaps(0.5 * (clusters.lo + clusters.hi), MAX_GAP_ROWS["dashdot"])
+    # Distance of every run to the path at its row (in display columns, the path may be unwrapped).
+    along = path[runs.row - rows[0]]
+    display = track.x0 + np.mod(along - track.x0, track.width) if len(rule.shifts) > 1 else along
+    centre = runs.centre
+    tolerance = np.maximum(4.0, 1.5 * runs.thickness) + 0.5 * (runs.end - runs.start)
+    on_path = np.isfinite(along) & (np.abs(centre - display) <= tolerance)
+    mine = anchor | on_path
+    return [mine if c.style == "dashdot" else ~mine for c in curves]
+
+
 def split_is_consistent(runs: Runs, split: list[np.ndarray], rows: tuple[int, int], wrap: WrapRule, lost: int,
                         min_purity: float = 0.7) -> bool:
     """A feature split is real when the pieces the tracker follows by continuity each keep one label;
@@ -477,7 +510,8 @@ def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Tr
         # A long, perfectly straight vertical line is a reference line or grid, not a log curve.
         centre = 0.5 * (np.asarray(p.lo) + np.asarray(p.hi))
         straight = len(p) > 200 and float(np.std(centre)) < 0.75
-        return len(p) * (0.3 if straight else 1.0)
+        # Rows weighted by the model's confidence: a long stretch of doubtful pixels loses to a sure one.
+        return float(np.sum(p.confidence)) * (0.3 if straight else 1.0)
 
     accepted = []
     for p in sorted(pieces, key=score, reverse=True):
@@ -651,8 +685,12 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
             rules = [wrap_rule(track, c) for c in curves]
             group_wrap = WrapRule(track.width, any(w.right for w in rules), any(w.left for w in rules), track.x0)
             lost = max(LOST_AFTER_ROWS[c.style] for c in curves)
-            split = split_by_feature(runs, curves)
-            if split is not None and split_is_consistent(runs, split, rows, group_wrap, lost):
+            split = split_dashdot(runs, curves, rows, track)
+            if split is None:
+                split = split_by_feature(runs, curves)
+                if split is not None and not split_is_consistent(runs, split, rows, group_wrap, lost):
+                    split = None
+            if split is not None:
                 for curve, own in zip(curves, split, strict=True):
                     out[curve.mnemonic] = trace_one(runs.subset(own), track, curve, rows, grid_rows, depth)
                 continue

@@ -70,6 +70,10 @@ def run_digitize(args: argparse.Namespace) -> int:
     progress = StderrProgress()
     result = run_to_result(digitize(page, layout, device=args.device, model=model), progress)
     result.report["model"] = {k: v for k, v in model_info.items() if k != "card"}
+    if args.report:
+        from veerdesk.ml.gap import gap_report
+
+        result.report["reality_gap"] = gap_report(page.pixels, model, model_info.get("weights"))
     write_result(result, args.output, masks=args.masks, report=args.report)
     print(f"wrote {args.output}: {_summary(result)}", file=sys.stderr)
     return 0
@@ -101,6 +105,9 @@ def run_batch(args: argparse.Namespace) -> int:
     if not sheets:
         raise VeerDeskError(f"no images found in {source}")
     status_path = Path(args.status) if args.status else batch.default_status_path(source, out)
+    from veerdesk.inference.segment import resolve_device
+
+    resolve_device(args.device)  # a missing GPU is one error for the batch, not one per sheet
     model, _ = load_inference_model(args.weights, args.device)
     layouts: dict = {}
 

@@ -245,7 +245,9 @@ def run_ray_sheets(
             try:
                 result = pool.get_next_unordered()
             except ray.exceptions.RayActorError as exc:
-                raise VeerDeskError(f"a Ray worker died ({exc}); re-run the batch to finish the remaining sheets")
+                raise VeerDeskError(
+                    f"a Ray worker died ({exc}); the finished sheets are recorded, re-run the batch to do the rest"
+                ) from exc
             sheet, layout = by_index[result["index"]]
             state, message = result["status"], result["message"]
             seconds = result["seconds"]

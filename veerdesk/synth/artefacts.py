@@ -32,8 +32,13 @@ def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
     if plan.get("smears"):
         if _smears(canvas, plan["smears"], design.paper, rng):
             applied.append("smears")
+    if plan.get("ragged"):
+        _ragged_ink(canvas, plan["ragged"], rng)
+        applied.append("ragged_ink")
     _pointwise(design, canvas, plan, rng, applied)
     _holes_and_edges(design, canvas, plan, applied)
+    if plan["folds"] and plan.get("perforated") and _perforations(design, canvas, plan):
+        applied.append("perforations")
     img = canvas.image
     if plan.get("moire"):
         img = _moire(img, canvas, plan["moire"])
@@ -130,6 +135,18 @@ def _smears(canvas: Canvas, per_megapixel: float, paper: int, rng) -> bool:
     return True
 
 
+def _ragged_ink(canvas: Canvas, share: float, rng) -> None:
+    """Ink that bled into the paper fibres: a random ``share`` of the pixels next to ink take the ink's
+    darkness, so stroke edges turn ragged. The bled fringe is background, like an anti-aliased one."""
+    grown = cv2.erode(canvas.image, np.ones((3, 3), np.uint8))
+    for r0 in range(0, canvas.height, _STRIP):
+        part = canvas.image[r0 : r0 + _STRIP]
+        noise = _gaussian_noise(part.shape, rng)
+        cut = float(np.quantile(noise[::7, ::7], 1.0 - share))
+        bleed = (noise > cut) & (canvas.ids[r0 : r0 + _STRIP] == 0)
+        part[bleed] = grown[r0 : r0 + _STRIP][bleed]
+
+
 def _invert_track(img: np.ndarray, design: PageDesign, canvas: Canvas, index: int) -> bool:
     """White-on-black print of one track's body."""
     tracks = design.layout.tracks
@@ -145,18 +162,22 @@ def _invert_track(img: np.ndarray, design: PageDesign, canvas: Canvas, index: in
 
 def _moire(img: np.ndarray, canvas: Canvas, moire) -> np.ndarray:
     """A halftone screen from a reprinted copy, in page coordinates: strongest on mid-greys (line
-    edges, grey grids, stains), faint on paper; the later resampling beats it into moiré."""
+    edges, grey grids, stains), faint on paper; the later resampling beats it into moiré. Row strips
+    keep whole 12,000-px pages within memory."""
     angle = math.radians(moire["angle"])
     k = 2 * math.pi / moire["period"]
-    ys = canvas.oy + np.arange(img.shape[0], dtype=np.float32)[:, None]
+    out = np.empty_like(img)
     xs = canvas.ox + np.arange(img.shape[1], dtype=np.float32)[None, :]
-    u = (math.cos(angle) * k) * xs + (math.sin(angle) * k) * ys
-    v = (-math.sin(angle) * k) * xs + (math.cos(angle) * k) * ys
-    screen = np.cos(u) * np.cos(v)
-    t = img.astype(np.float32) * (1 / 255)
-    mid = 1.0 - np.abs(2.0 * t - 1.0)
-    out = img + screen * (moire["strength"] * (120.0 * mid + 25.0))
-    return np.clip(out, 0, 255).astype(np.uint8)
+    for r0 in range(0, img.shape[0], _STRIP):
+        part = img[r0 : r0 + _STRIP]
+        ys = canvas.oy + r0 + np.arange(part.shape[0], dtype=np.float32)[:, None]
+        u = (math.cos(angle) * k) * xs + (math.sin(angle) * k) * ys
+        v = (-math.sin(angle) * k) * xs + (math.cos(angle) * k) * ys
+        screen = np.cos(u) * np.cos(v)
+        t = part.astype(np.float32) * (1 / 255)
+        mid = 1.0 - np.abs(2.0 * t - 1.0)
+        out[r0 : r0 + _STRIP] = np.clip(part + screen * (moire["strength"] * (120.0 * mid + 25.0)), 0, 255)
+    return out
 
 
 def _blocky(img: np.ndarray, canvas: Canvas, factor: float, bilevel: bool) -> np.ndarray:
@@ -304,6 +325,34 @@ def _folds(gain, seed, canvas, r0, r1, plan, design) -> None:
         profile += np.where(dy < 0, np.exp(-((dy / width) ** 2)), 0.5 * np.exp(-((dy / (width / 3)) ** 2)))
         profile += 0.6 * np.exp(-((dy / 1.2) ** 2))  # the crease itself
     gain *= (1.0 - strength * np.clip(profile, 0, 1.5))[:, None]
+
+
+def _perforations(design: PageDesign, canvas: Canvas, plan) -> bool:
+    """Fan-fold perforation: a row of short slits along each crease (same positions as :func:`_folds`),
+    scanned as paper-white gaps or dark slots. The paper is cut there: slits own their pixels."""
+    rng = np.random.default_rng(plan["seed"] + 5)
+    offset = rng.uniform(0, plan["fold_spacing"])
+    spacing = plan["fold_spacing"]
+    p = np.random.default_rng(plan["seed"] + 9)
+    slit, gap = p.uniform(4, 30), p.uniform(2, 10)
+    height = int(p.integers(1, 4))
+    value = int(p.choice([255, 255, 40, 120]))
+    drawn = False
+    k0 = math.floor((canvas.oy - offset) / spacing) - 1
+    k1 = math.ceil((canvas.oy + canvas.height - offset) / spacing) + 1
+    for k in range(k0, k1 + 1):
+        if k % max(1, 4 - plan["folds"]) != 0:
+            continue
+        r = int(math.floor(offset + k * spacing)) - canvas.oy
+        if r + height <= 0 or r >= canvas.height:
+            continue
+        cols = np.arange(canvas.width)
+        on = np.mod(cols + canvas.ox, slit + gap) < slit
+        rows = slice(max(0, r), min(canvas.height, r + height))
+        canvas.image[rows, on] = value
+        canvas.ids[rows, on] = 0
+        drawn = True
+    return drawn
 
 
 def _tape(gain, seed, canvas, r0, r1, n, design) -> None:

@@ -52,8 +52,7 @@ class CropStream:
         for attempt in range(3):
             design = design_page(rng, self.width, self.height, clean=self.clean)
             y0 = self._window_row(design, rng, biased)
-            signals, _ = window_signals(design, rng, y0, size)
-            x0 = self._window_column(design, rng, biased, signals, y0)
+            x0, signals = self._window_column(design, rng, biased, y0)
             canvas, _ = render_window(design, rng, x0, y0, size, size, signals)
             image, ids = canvas.image, canvas.ids
             if not biased or np.count_nonzero(ids) >= self.min_curve_pixels or attempt == 2:
@@ -81,24 +80,45 @@ class CropStream:
             y0 = rng.uniform(-0.1 * size, max(0.0, design.height - 0.9 * size))
         return int(math.floor(y0))
 
-    def _window_column(self, design: PageDesign, rng: np.random.Generator, biased: bool, signals, y0: int) -> int:
-        """Biased windows are centred (give or take a quarter) on a point of a random curve."""
+    def _window_column(self, design: PageDesign, rng: np.random.Generator, biased: bool, y0: int):
+        """Left column of the window and the curve signals it needs. Biased windows are centred (give or
+        take a quarter) on a point of a random curve. Only curves that can reach the window get a signal
+        (a crop of one track of a four-track page skips most of the signal work)."""
         size = self.crop + 2 * self.margin
+        flat = design.layout.curves()
+        made: dict[int, object] = {}
+        x0 = None
         if biased:
-            flat = design.layout.curves()
-            order = rng.permutation(len(flat))
-            for k in order:
+            for k in rng.permutation(len(flat)):
+                k = int(k)
                 _, track, curve = flat[k]
-                values = signals[k].values
+                made[k] = window_signals(design, rng, y0, size, only={k})[0][k]
+                values = made[k].values
                 finite = np.nonzero(np.isfinite(values))[0]
                 if finite.size:
                     i = finite[int(rng.integers(finite.size))]
                     x = float(drawn_columns(track, curve, values[i : i + 1])[0])
-                    return int(math.floor(x - size / 2 + rng.uniform(-0.25, 0.25) * size))
-            track = design.layout.tracks[int(rng.integers(len(design.layout.tracks)))]
-            return int(math.floor(rng.uniform(track.x0 - 0.25 * size, max(track.x0, track.x1 - 0.75 * size))))
-        return int(math.floor(rng.uniform(-0.1 * size, max(0.0, design.width - 0.9 * size))))
+                    x0 = int(math.floor(x - size / 2 + rng.uniform(-0.25, 0.25) * size))
+                    break
+            if x0 is None:
+                track = design.layout.tracks[int(rng.integers(len(design.layout.tracks)))]
+                x0 = int(math.floor(rng.uniform(track.x0 - 0.25 * size, max(track.x0, track.x1 - 0.75 * size))))
+        else:
+            x0 = int(math.floor(rng.uniform(-0.1 * size, max(0.0, design.width - 0.9 * size))))
+        needed = {k for k in range(len(flat)) if k not in made and _reaches(design, k, x0, x0 + size)}
+        signals, _ = window_signals(design, rng, y0, size, only=needed)
+        for k, signal in made.items():
+            signals[k] = signal
+        return x0, signals
 
+
+def _reaches(design: PageDesign, k: int, left: float, right: float, pad: float = 160.0) -> bool:
+    """Can curve ``k`` (its track, any spill beyond it, and text written beside it) reach columns
+    [left, right)?"""
+    _, track, _ = design.layout.curves()[k]
+    spill_lo, spill_hi = design.curves[k]["signal"].get("spill") or (0.0, 0.0)
+    width = track.x1 - track.x0
+    return track.x0 - spill_lo * width - pad < right and track.x1 + spill_hi * width + pad > left
 
 def warp_window(image: np.ndarray, ids: np.ndarray, warp: dict, x0: int, y0: int) -> tuple[np.ndarray, np.ndarray]:
     """Bend a window as a curved or cockled page would (smooth sinusoidal displacement in page

@@ -91,8 +91,10 @@ def _size(value, default_range, rng) -> int:
 
 
 # --------------------------------------------------------------------------- depth axis
-def _depth_axis(rng, unit: str, y0: float, y1: float) -> tuple[dict[str, Any], float, dict[str, Any]]:
-    """Ties (depth increasing down the page), step and grid spacing for the body rows y0..y1."""
+def _depth_axis(rng, unit: str, y0: float, y1: float, detail_ppu: float | None = None
+                ) -> tuple[dict[str, Any], float, dict[str, Any]]:
+    """Ties (depth increasing down the page), step and grid spacing for the body rows y0..y1.
+    ``detail_ppu`` overrides the depth scale (detail logs, see ``variety.detail_scale``)."""
     if unit == "FT":
         ppu = _loguniform(rng, 1.0, 15.0)
         top = float(rng.integers(0, 120) * 100)
@@ -103,6 +105,9 @@ def _depth_axis(rng, unit: str, y0: float, y1: float) -> tuple[dict[str, Any], f
         top = float(rng.integers(0, 80) * 50)
         step = float(_choice(rng, (0.1, 0.1, 0.05, 0.2, 0.25, 0.5, 0.125, 0.1524)))
         minor_options = (0.2, 0.5, 1, 2, 5, 10, 20)
+    if detail_ppu:
+        ppu = detail_ppu
+        minor_options = ((0.1,) if unit == "M" else (0.5,)) + minor_options
     # The page may start anywhere, not only at a round depth.
     if rng.random() < 0.5:
         top += float(rng.uniform(0, 100))
@@ -307,7 +312,7 @@ def design_page(rng: np.random.Generator, width=None, height=None, *, clean: boo
         y0, y1 = round(0.1 * H, 2), round(0.98 * H, 2)
 
     unit = "FT" if rng.random() < 0.6 else "M"
-    depth, ppu, grid_spacing = _depth_axis(rng, unit, y0, y1)
+    depth, ppu, grid_spacing = _depth_axis(rng, unit, y0, y1, variety.detail_scale(extra, unit))
     joins = variety.taped_joins(extra, depth, y0, y1, ppu)
 
     n_tracks = int(_choice(rng, (1, 2, 3, 3, 4)))

@@ -36,14 +36,15 @@ def class_lookup(layout: Layout) -> np.ndarray:
 
 
 def window_signals(design: PageDesign, rng: np.random.Generator, y0: float | None = None,
-                   height: float | None = None):
-    """Curve signals for rows [y0, y0 + height) (the whole page when y0 is None), and the fine factor."""
+                   height: float | None = None, only=None):
+    """Curve signals for rows [y0, y0 + height) (the whole page when y0 is None), and the fine factor.
+    ``only``: indices of the curves to make (the others are absent)."""
     factor = fine_factor(design)
     if y0 is None:
         depths = fine_depths(design.layout, factor)
     else:
         depths = fine_depths(design.layout, factor, y0 - 16.0, y0 + height + 16.0)
-    return make_signals(design, rng, depths, factor), factor
+    return make_signals(design, rng, depths, factor, only), factor
 
 
 def render_window(design: PageDesign, rng: np.random.Generator, x0: int, y0: int, width: int, height: int,

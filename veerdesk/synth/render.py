@@ -155,20 +155,26 @@ def draw_grid(design: PageDesign, canvas: Canvas) -> None:
 
 def draw_track_backgrounds(design: PageDesign, canvas: Canvas) -> None:
     """Hatching or dot screens over a whole track (printed background, never a curve)."""
-    y0, y1 = design.body
+    body0, body1 = design.body
     for track, bg in zip(design.layout.tracks, design.grid.get("backgrounds") or [], strict=False):
-        if bg is None or not canvas.overlaps(track.x0, y0, track.x1, y1):
+        if bg is None:
             continue
-        a0, a1 = int(max(0, math.ceil(y0) - canvas.oy)), int(min(canvas.height, math.floor(y1) - canvas.oy))
-        b0, b1 = int(max(0, math.ceil(track.x0) - canvas.ox)), int(min(canvas.width, math.floor(track.x1) - canvas.ox))
-        if a1 <= a0 or b1 <= b0:
-            continue
-        rows = np.arange(a0, a1)[:, None] + canvas.oy
-        cols = np.arange(b0, b1)[None, :] + canvas.ox
-        rows, cols = np.broadcast_arrays(rows, cols)
-        keep = _fill_pattern(bg, rows, cols)
-        region = canvas.image[a0:a1, b0:b1]
-        region[keep] = np.minimum(region[keep], bg["grey"])
+        for f0, f1 in bg.get("zones", [[0.0, 1.0]]):
+            y0, y1 = body0 + f0 * (body1 - body0), body0 + f1 * (body1 - body0)
+            if not canvas.overlaps(track.x0, y0, track.x1, y1):
+                continue
+            a0, a1 = int(max(0, math.ceil(y0) - canvas.oy)), int(min(canvas.height, math.floor(y1) - canvas.oy))
+            b0 = int(max(0, math.ceil(track.x0) - canvas.ox))
+            b1 = int(min(canvas.width, math.floor(track.x1) - canvas.ox))
+            if a1 <= a0 or b1 <= b0:
+                continue
+            cols = np.arange(b0, b1)[None, :] + canvas.ox
+            for s0 in range(a0, a1, 1024):  # row strips: a whole-track zone on a big page is huge
+                s1 = min(a1, s0 + 1024)
+                rows, cc = np.broadcast_arrays(np.arange(s0, s1)[:, None] + canvas.oy, cols)
+                keep = _fill_pattern(bg, rows, cc)
+                region = canvas.image[s0:s1, b0:b1]
+                region[keep] = np.minimum(region[keep], bg["grey"])
 
 
 def _vertical_lines(track, look, design) -> list[tuple[float, bool]]:

@@ -9,6 +9,7 @@ rows come from ``DepthAxis.row_at_depth``.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,8 +56,12 @@ def fine_depths(layout: Layout, factor: int, row_lo: float | None = None, row_hi
     return np.concatenate([fine.ravel(), grid[-1:]])
 
 
-def make_signals(design: PageDesign, rng: np.random.Generator, depths: np.ndarray, factor: int) -> list[CurveSignal]:
+def make_signals(design: PageDesign, rng: np.random.Generator, depths: np.ndarray, factor: int,
+                 only: Collection[int] | None = None) -> list[CurveSignal]:
     """Curve signals on the fine ``depths`` (from :func:`fine_depths` with the same ``factor``).
+
+    ``only``: indices of the curves to make (the others come back absent and draw nothing from ``rng``;
+    a crop needs only the curves that can reach its window).
 
     Shapes are drawn at the LAS sampling (every ``factor``-th fine sample) and joined by a monotone
     cubic, as a plotter joins its samples: the drawn curve passes exactly through every truth value and
@@ -70,9 +75,9 @@ def make_signals(design: PageDesign, rng: np.random.Generator, depths: np.ndarra
     px_per_sample = layout.depth.step * design.px_per_unit
     samples_per_px = 1.0 / max(px_per_sample, 1e-6)
     out = []
-    for (_, track, curve), look in zip(layout.curves(), design.curves, strict=True):
+    for k, ((_, track, curve), look) in enumerate(zip(layout.curves(), design.curves, strict=True)):
         plan = look["signal"]
-        if n == 0:
+        if n == 0 or (only is not None and k not in only):
             out.append(CurveSignal(depths, np.full(depths.size, np.nan), np.zeros(depths.size, np.int8), "none"))
             continue
         shape, recipe = curve_shape(rng, n, samples_per_px, plan["amplitude"] * (track.x1 - track.x0),

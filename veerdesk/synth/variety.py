@@ -1,14 +1,17 @@
-"""Extra style variety, drawn from a *separate* random stream so that adding a factor here never
-reshuffles the rest of a page's design.
+"""Extra style variety for held-out styles and real scans, drawn from a child random stream.
 
 The model is judged on pages drawn in styles we never produced, and on real scans, so this module pushes
-the tails: stroke patterns no plotter default uses (long-short dashes, sparse dots, double lines, hairline
-faint pens, 8-px pens), grids that look like curves (dashed, dotted, dense, as dark and wide as the
-curves), hatched track backgrounds, and reprint/re-encoding damage (JPEG on 1-bit pages, blocky
-low-resolution upscales, moiré screens, heavy salt-and-pepper, larger skew).
+the tails: unusual pen patterns (long-short dashes, sparse dots, double lines, hairline faint pens, 8-px
+pens), curves spilling into the next track, crowded tracks, grids that look like curves (dashed, dotted,
+dense, as dark and wide as the curves), hatched zones, printed extras (repeated scale headings, text
+blocks, curve names along curves, lithology strips, a second depth scale), taped page joins, tall strips,
+hand corrections, and reprint / re-encoding damage (JPEG on 1-bit pages, blocky upscales, moiré, heavy
+salt-and-pepper, smears, negatives, warp and larger skew for crops).
 
-Every function mutates or returns plain dicts that the renderer and the artefact pass read with ``.get``,
-so a design without these keys renders exactly as before.
+The child stream comes from ``rng.spawn`` (which does not advance the parent), so most factors leave the
+base design of a seed alone; only extra tracks / curves change what the base design draws next. The
+functions mutate or return plain dicts that the renderer and the artefact pass read with ``.get``: a
+design without these keys renders as before.
 """
 
 from __future__ import annotations
@@ -33,6 +36,15 @@ def tall_page(rng: np.random.Generator, width: int, height: int, free_height: bo
         height = int(round(tall))
         width = int(min(width, 1.2e8 / height))
     return width, height
+
+
+def detail_scale(rng: np.random.Generator, unit: str) -> float | None:
+    """Detail logs (1:48 / 1:60 at 200–400 dpi) have 15–60 px per foot, beyond the usual 1–15."""
+    roll = rng.random()
+    ppu = float(np.exp(rng.uniform(math.log(15.0), math.log(60.0))))
+    if roll >= 0.1:
+        return None
+    return ppu * (3.2808 if unit == "M" else 1.0)
 
 
 def extra_tracks(rng: np.random.Generator) -> int:
@@ -188,7 +200,8 @@ def _round_spacing(depth: float) -> float:
 
 
 def track_backgrounds(rng: np.random.Generator, n_tracks: int, paper: int) -> list[dict[str, Any] | None]:
-    """Diagonal hatching, cross-hatching or dot screens over whole tracks (background ink)."""
+    """Diagonal hatching, cross-hatching or dot screens in a track (background ink): over marked depth
+    zones (cored or perforated intervals, pay zones), now and then over the whole track."""
     out: list[dict[str, Any] | None] = []
     page_has = rng.random() < 0.08
     for _ in range(n_tracks):
@@ -198,7 +211,11 @@ def track_backgrounds(rng: np.random.Generator, n_tracks: int, paper: int) -> li
         kind = str(rng.choice(["hatch", "hatch", "crosshatch", "dots"]))
         dark = rng.random() < 0.25
         grey = int(rng.uniform(20, 90)) if dark else int(rng.uniform(max(0, paper - 110), paper - 30))
-        out.append({"kind": kind, "grey": grey, "period": float(rng.uniform(5, 18)),
+        zones = [[0.0, 1.0]]
+        if rng.random() < 0.7:
+            starts = np.sort(rng.uniform(0, 1, int(rng.integers(1, 6))))
+            zones = [[float(a), float(min(1.0, a + rng.uniform(0.01, 0.15)))] for a in starts]
+        out.append({"kind": kind, "grey": grey, "period": float(rng.uniform(5, 18)), "zones": zones,
                     "angle": float(rng.choice([45, 135, 30, 60, 120, 150])), "thickness": int(rng.choice([1, 1, 2]))})
     return out
 
@@ -277,3 +294,7 @@ def vary_scan(rng: np.random.Generator, plan: dict[str, Any]) -> None:
     plan["inverted_track"] = int(rng.integers(0, 4)) if rng.random() < 0.03 else -1
     # A whole negative (microfilm reader copies): white ink on black paper, labels kept.
     plan["negative"] = bool(rng.random() < 0.015)
+    # Ink bled into the paper fibres: ragged stroke edges (share of edge pixels that bleed).
+    plan["ragged"] = float(rng.uniform(0.1, 0.5)) if rng.random() < 0.15 else 0.0
+    # Continuous-form logs are perforated along their fan folds.
+    plan["perforated"] = bool(rng.random() < 0.5)

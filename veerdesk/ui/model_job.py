@@ -46,6 +46,7 @@ class JobResult:
     device: str
     seconds: float
     rows: tuple[int, int] | None = None  # set for a re-run of a region
+    gap: dict | None = None  # reality-gap figures of the sheet (veerdesk.ml.gap), full runs only
 
 
 JobEvent = JobProgress | JobDevice | JobTile | JobResult
@@ -108,6 +109,12 @@ def model_run(pixels: np.ndarray, layout: Layout, *, weights: str | None = None,
             raise CancelledError("the model run was cancelled; nothing was changed")
         seg = result.segmentation
         masks = None if rows is not None else SegmentationMasks(np.asarray(seg.class_map), np.asarray(seg.confidence))
-        yield JobResult(result.traces, masks, seg.device, seg.seconds, None if rows is None else (y0, y1))
+        gap = None
+        if rows is None:
+            from veerdesk.ml.gap import gap_report
+            from veerdesk.ml.weights import default_weights_path
+
+            gap = gap_report(pixels, model, weights or default_weights_path())
+        yield JobResult(result.traces, masks, seg.device, seg.seconds, None if rows is None else (y0, y1), gap)
 
     return job

@@ -104,6 +104,9 @@ class ModelRunMixin:
             self.push(SetTraces(result.traces, "Run model", result.masks))
         self._show_doc_masks()
         self.device_label.setText(f"model on {result.device} · {result.seconds:.1f} s")
+        if result.gap and result.gap.get("score") is not None:
+            self.device_label.setText(f"{self.device_label.text()} · reality gap {result.gap['score']:.2f} "
+                                      f"({result.gap['level']})")
         self.statusBar().showMessage("model run finished", 5000)
 
     def _job_failed(self, message: str) -> None:
