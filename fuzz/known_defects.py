@@ -17,6 +17,9 @@ KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {
     # core/image.py: Pillow's n_frames raises (TypeError, SyntaxError, ...) on a damaged later page of a
     # TIFF, and _pil_info reads it outside any try ("*": whatever the exception type).
     ("*", "veerdesk/core/image.py", "_pil_info"): "images: multipage-next-ifd-*, multipage-second-page-7-bit",
+    # core/image.py: _pil_dpi converts the TIFF 'resolution' with float() outside its try.
+    ("ValueError", "veerdesk/core/image.py", "_pil_dpi"): "images: resolution-of-type-undefined",
+    ("TypeError", "veerdesk/core/image.py", "_pil_dpi"): "images: resolution-of-type-undefined",
     # core/project.py: cv2.imdecode raises cv2.error (not a ValueError) on an empty mask member.
     ("cv2.error", "veerdesk/core/project.py", "_read_masks"): "projects: mask-member-empty",
 }
@@ -43,7 +46,8 @@ def signature(exc: BaseException) -> tuple[str, str, str]:
     tb: TracebackType | None = exc.__traceback__
     for frame in traceback.extract_tb(tb):
         key = _frame_key(frame.filename)
-        if key is not None and not key.endswith("fuzz/run.py"):
+        # "<genexpr>" and friends: the function that holds them names the place better.
+        if key is not None and not key.endswith("fuzz/run.py") and not frame.name.startswith("<"):
             where = (key, frame.name)
     return (_type_name(exc), *where)
 

@@ -112,7 +112,7 @@ def _add_finetune(sub) -> None:
     p.add_argument("--steps", type=int, default=None, help="optimizer steps (default 200)")
     p.add_argument("--minutes", type=float, default=None, help="stop the steps after this wall-clock budget")
     p.add_argument("--holdout", type=float, default=None, help="share of projects held out for metrics (0.25)")
-    p.add_argument("--real-fraction", type=float, default=None, help="share of real crops per batch (0.5)")
+    p.add_argument("--real-fraction", type=float, default=None, help="share of real crops per batch (0.34)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--crop", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)

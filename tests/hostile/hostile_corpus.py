@@ -133,6 +133,17 @@ def _with_second_page_bits(data: bytes, pointer_at: int, bits: int) -> bytes:
     return bytes(patched)
 
 
+def _undefined_resolution_tiff() -> bytes:
+    """A TIFF whose YResolution is one byte of type UNDEFINED instead of a rational (found by the fuzzer)."""
+    patched = bytearray(_tifffile_bytes(np.full((20, 30), 200, np.uint8), resolution=(1, 1), resolutionunit=1))
+    ifd = struct.unpack("<I", patched[4:8])[0]
+    for i in range(struct.unpack("<H", patched[ifd:ifd + 2])[0]):
+        entry = ifd + 2 + 12 * i
+        if struct.unpack("<H", patched[entry:entry + 2])[0] == 283:
+            patched[entry + 2:entry + 12] = struct.pack("<HI", 7, 1) + b"\xee\0\0\0"
+    return bytes(patched)
+
+
 def _with_next_ifd(data: bytes, pointer_at: int, target: int) -> bytes:
     patched = bytearray(data)
     patched[pointer_at:pointer_at + 4] = struct.pack("<I", target)
@@ -215,6 +226,9 @@ def image_cases() -> list[ImageCase]:
                   mean=255.0),
         ImageCase("float64-tiff", "float64.tif", _tifffile_bytes(np.full((20, 30), 1.0, np.float64)), None, None,
                   mean=255.0, bug=float_bug),
+        ImageCase("resolution-of-type-undefined", "resolution.tif", _undefined_resolution_tiff(), None, None,
+                  mean=200.0, bug="core/image.py: _pil_dpi converts Pillow's 'resolution' with float() outside its "
+                                  "try; a non-numeric value raises ValueError"),
         ImageCase("int32-tiff", "int32.tif", _tifffile_bytes(np.zeros((20, 30), np.int32)), None, None, mean=0.0),
         ImageCase("planar-rgb-tiff", "planar.tif",
                   _tifffile_bytes(np.full((3, 20, 30), 255, np.uint8), photometric="rgb", planarconfig="separate"),

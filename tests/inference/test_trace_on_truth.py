@@ -1,10 +1,10 @@
 """Self-check: tracing a synthetic page's TRUTH mask through its layout gives back the truth LAS.
 
 This isolates the tracer from the model: any loss here is geometry or identity, not segmentation.
-Curves alone in their mask class in their track are recovered almost exactly. Tracks holding several
-curves of one class (which the mask cannot tell apart except by width / dash size / continuity) are
-still far from it on these generated pages; that aggregate is measured in bench/bench_digitize_accuracy.py
-rather than asserted here.
+Curves alone in their mask class in their track are recovered almost exactly (median R² ≈ 0.999 on these
+seeds). Tracks holding several curves of one class can only tell them apart by stroke width, dash size
+or continuity, and look-alike curves are sometimes swapped, so the all-curves median is asserted with a
+margin; bench/bench_digitize_accuracy.py measures both on more pages.
 """
 
 import numpy as np
@@ -39,8 +39,14 @@ def all_scores():
 def test_curves_alone_in_their_class_are_reproduced(all_scores):
     alone = [(r, c) for _, rows in all_scores.values() for a, r, c, _ in rows if a and np.isfinite(r)]
     assert len(alone) >= 5
-    assert np.median([r for r, _ in alone]) >= 0.99
+    assert np.median([r for r, _ in alone]) >= 0.995
     assert np.median([c for _, c in alone]) >= 0.95
+
+
+def test_all_curves_median(all_scores):
+    # Includes tracks with look-alike curves of one class (identity by continuity only), hence the margin.
+    everything = [r for _, rows in all_scores.values() for _, r, _, _ in rows if np.isfinite(r)]
+    assert np.median(everything) >= 0.95
 
 
 def test_traces_live_on_the_layout_grid_with_confidence_only_where_present(all_scores):

@@ -108,7 +108,9 @@ def test_masked_loss_ignores_unlabelled_pixels():
     changed_logits = logits.clone()
     changed_logits[0, :, :4] = 100.0 * torch.randn(3, 4, 8)  # whatever happens where nothing is known
     assert torch.isfinite(masked_loss(changed_logits, noisy, LossConfig()))
-    assert masked_loss(changed_logits, noisy, LossConfig()) == pytest.approx(float(masked_loss(logits, noisy, LossConfig())))
+    assert masked_loss(changed_logits, noisy, LossConfig()) == pytest.approx(
+        float(masked_loss(logits, noisy, LossConfig()))
+    )
     assert float(base) > 0
     assert float(masked_loss(logits, torch.full_like(target, IGNORE), LossConfig())) == 0.0
 
@@ -169,11 +171,26 @@ def test_finetune_command_line(tmp_path, tiny_weights, capsys):
     _corrected_project(projects, 31)
     _corrected_project(projects, 32)
     out = tmp_path / "cli.safetensors"
-    argv = ["finetune", "--projects", str(projects), "--weights", str(tiny_weights), "--out", str(out),
-            "--steps", "2", "--batch-size", "2", "--crop", "64"]
+    argv = [
+        "finetune",
+        "--projects",
+        str(projects),
+        "--weights",
+        str(tiny_weights),
+        "--out",
+        str(out),
+        "--steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--crop",
+        "64",
+    ]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "held-out curve F1" in captured.out and "generator crops curve F1" in captured.out
     assert load_model(out)[2]["finetune"]["steps"] == 2
-    assert main(["finetune", "--projects", str(tmp_path / "nowhere"), "--weights", str(tiny_weights),
-                 "--out", str(out)]) == 6  # ProjectError
+    assert (
+        main(["finetune", "--projects", str(tmp_path / "nowhere"), "--weights", str(tiny_weights), "--out", str(out)])
+        == 6
+    )  # ProjectError

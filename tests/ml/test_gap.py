@@ -146,9 +146,22 @@ def test_digitize_report_carries_the_gap_score(tmp_path, model_and_reference):
     save_reference(type(reference)(**{**reference.__dict__, "weights_sha256": read_card(weights)["sha256"]}), weights)
     write_page(generate_page(7, width=SIZE[0], height=SIZE[1]), tmp_path, "sheet")
     report_path = tmp_path / "report.json"
-    code = main(["digitize", str(tmp_path / "sheet.png"), "--layout", str(tmp_path / "sheet.layout.json"),
-                 "-o", str(tmp_path / "out.las"), "--weights", str(weights), "--device", "cpu",
-                 "--report", str(report_path)])
+    code = main(
+        [
+            "digitize",
+            str(tmp_path / "sheet.png"),
+            "--layout",
+            str(tmp_path / "sheet.layout.json"),
+            "-o",
+            str(tmp_path / "out.las"),
+            "--weights",
+            str(weights),
+            "--device",
+            "cpu",
+            "--report",
+            str(report_path),
+        ]
+    )
     assert code == 0
     gap = json.loads(report_path.read_text())["reality_gap"]
     assert gap["score"] is not None and gap["level"] in ("low", "medium", "high")

@@ -115,3 +115,17 @@ def test_cancel_flag_stops_training_and_keeps_a_checkpoint(tmp_path):
                 steps_seen.append(event.step)
     assert (tmp_path / "checkpoint.pt").exists()
     assert _run(_config(max_steps=2), tmp_path)[0].step == 1
+
+
+def test_resume_after_a_generator_change_revalidates_and_resets_best(tmp_path, monkeypatch):
+    import veerdesk.ml.train as train_module
+
+    monkeypatch.setattr(train_module, "synth_crop_stream", standin_stream)
+    monkeypatch.setattr(train_module, "generator_fingerprint", lambda: "old")
+    list(train(_config(max_steps=3), tmp_path, minutes=10))
+    monkeypatch.setattr(train_module, "generator_fingerprint", lambda: "new")
+    events = list(train(_config(max_steps=4), tmp_path, minutes=10))
+    assert [e.kind for e in events[:2]] == ["start", "validation"]
+    assert events[1].values["improved"] is True
+    _, _, card = load_model(tmp_path / "latest.safetensors")
+    assert [s["sha256"] for s in card["generator_sources"]] == ["old", "new"]

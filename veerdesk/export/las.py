@@ -21,8 +21,9 @@ from veerdesk.core.errors import ExportError
 from veerdesk.core.layout import Layout
 
 NULL_VALUE = -999.25
-# Digits after the decimal point; enough for sub-pixel precision on any realistic scale.
-VALUE_FORMAT = "%.5f"
+# Significant digits: sub-pixel precision for values of any magnitude (0.0002 S/m or 20,000 ohm.m) and
+# exact depths on any grid step down to 0.0001.
+VALUE_FORMAT = "%.9g"
 
 
 def _unique_mnemonic(name: str, seen: set[str]) -> str:

@@ -7,9 +7,9 @@ For every track and every mask class used by its curves (1 = solid, 2 = dashed/d
 1. **Runs.** Each row of the track's column range is split into runs of that class, with the stroke
    thickness (distance transform) and the size of the blob each run belongs to.
 2. **Which curve.** When a track has several curves of one class, runs are split among them by a feature
-   when it separates them clearly and consistently (the pieces the tracker follows keep one label):
-   blob size for different dash styles (a dot is a small blob, a dash a long one), stroke thickness for
-   heavy / light. Dash-dot beside dashed (or dotted) is located by its dots (or dashes) first and takes
+   when it separates them clearly and consistently (the pieces the tracker follows keep one label; a
+   piece that mostly agrees then gives all its runs to that curve): blob size for different dash styles
+   (a dot is a small blob, a dash a long one), stroke thickness for heavy / light. Dash-dot beside dashed (or dotted) is located by its dots (or dashes) first and takes
    the runs on that path. Otherwise the curves are followed together (step 4) so identity survives
    crossings — where two curves meet in one cluster every piece coasts through on its own slope — and
    whole pieces are given to curves by depth overlap, continuity and feature. Curves drawn alike (same
@@ -55,9 +55,11 @@ BRIDGED_CONFIDENCE = {"solid": 0.6, "dashed": 1.0, "dotted": 1.0, "dashdot": 1.0
 DASH_RANK = {"dotted": 0, "dashdot": 1, "dashed": 2, "solid": 3}
 WEIGHT_RANK = {"light": 0, None: 1, "heavy": 2}
 MIN_PIECE_ROWS = 3
+# A followed piece whose runs agree at least this much on a curve gives all its runs to that curve.
+PIECE_MAJORITY = 0.8
+# Pieces this close (rows) are placed relative to each other across a wrap; further apart, independently.
+ALIGN_REACH_ROWS = 150
 FULL_WIDTH_RUN = 0.9
-# Stretches of a wrapping curve further apart than this are placed on main / backup scale independently.
-SETTLE_GAP_ROWS = 200
 CHUNK_ROWS = 2048  # bounds the per-chunk distance transform and labels on very wide tracks
 
 
@@ -166,6 +168,7 @@ class Piece:
     hi: list[float] = field(default_factory=list)
     confidence: list[float] = field(default_factory=list)
     feature: list[float] = field(default_factory=list)  # what tells curves apart (NaN at crossings)
+    runs: list[int] = field(default_factory=list)  # index of the observed run (-1 where coasting)
     pos: float = 0.0
     vel: float = 0.0
     last_row: int = 0
@@ -186,8 +189,9 @@ class Piece:
         self.hi.append(point)
         self.confidence.append(conf)
         self.feature.append(math.nan)
+        self.runs.append(-1)
 
-    def observe(self, row: int, lo: float, hi: float, conf: float, feature: float = math.nan) -> None:
+    def observe(self, row: int, lo: float, hi: float, conf: float, feature: float = math.nan, run: int = -1) -> None:
         u = 0.5 * (lo + hi)
         dt = row - self.last_row
         if self.rows and dt > 0:
@@ -198,6 +202,7 @@ class Piece:
         self.hi.append(hi)
         self.confidence.append(conf)
         self.feature.append(feature)
+        self.runs.append(run)
 
 
 @dataclass(frozen=True)
@@ -305,7 +310,7 @@ def track_runs(runs: Runs, rows: tuple[int, int], *, max_tracks: int, lost_after
                 close.add(k)
         for k, (j, s) in taken.items():
             if k not in shared:
-                live[k].observe(r, starts[j] + s, ends[j] + s, confs[j], features[j])
+                live[k].observe(r, starts[j] + s, ends[j] + s, confs[j], features[j], j)
         for k, (j, s) in shared.items():
             live[k].coast(r, starts[j] + s, ends[j] + s, confs[j])
         if close:
@@ -322,7 +327,7 @@ def track_runs(runs: Runs, rows: tuple[int, int], *, max_tracks: int, lost_after
                     continue
                 done.append(live.pop(stale))
             piece = Piece(pos=0.5 * (starts[j] + ends[j]), last_row=r)
-            piece.observe(r, starts[j], ends[j], confs[j], features[j])
+            piece.observe(r, starts[j], ends[j], confs[j], features[j], j)
             live.append(piece)
     done.extend(live)
     return [p for p in done if len(p) >= MIN_PIECE_ROWS]
@@ -390,23 +395,36 @@ def split_dashdot(runs: Runs, curves: list[Curve], rows: tuple[int, int], track:
     return [mine if c.style == "dashdot" else ~mine for c in curves]
 
 
-def split_is_consistent(runs: Runs, split: list[np.ndarray], rows: tuple[int, int], wrap: WrapRule, lost: int,
-                        min_purity: float = 0.7) -> bool:
-    """A feature split is real when the pieces the tracker follows by continuity each keep one label;
-    a split of look-alike curves (e.g. by stroke orientation) gives pieces that flip between labels."""
-    labels = np.zeros(runs.row.size)
+def smooth_split(runs: Runs, split: list[np.ndarray], rows: tuple[int, int], wrap: WrapRule, lost: int,
+                 min_purity: float = 0.6) -> list[np.ndarray] | None:
+    """Check a feature split against continuity and clean it up, or None when it is not real.
+
+    The pieces the tracker follows through the runs of all curves should each keep one label; a split of
+    look-alike curves (e.g. by stroke orientation) gives pieces that flip between labels (low purity).
+    When the split is real, every run of a piece takes the piece's majority label, which repairs runs
+    whose own feature was misleading (a dash cut short by a crossing, a thin spot in a heavy stroke).
+    """
+    labels = np.zeros(runs.row.size, dtype=np.int64)
     for i, own in enumerate(split):
         labels[own] = i
     pieces = track_runs(runs, rows, max_tracks=len(split) + 2, lost_after=lost, wrap=wrap, share=True,
-                        feature=labels)
+                        feature=labels.astype(np.float64))
     kept = total = 0
+    smoothed = labels.copy()
     for p in pieces:
-        seen = np.asarray(p.feature)
-        seen = seen[np.isfinite(seen)].astype(np.int64)
-        if seen.size:
-            kept += int(np.bincount(seen).max())
-            total += seen.size
-    return total > 0 and kept / total >= min_purity
+        index = np.asarray(p.runs)
+        index = index[index >= 0]
+        if index.size == 0:
+            continue
+        counts = np.bincount(labels[index], minlength=len(split))
+        kept += int(counts.max())
+        total += index.size
+        if counts.max() >= PIECE_MAJORITY * index.size:
+            # A piece that switches labels half way may have swapped curves: leave its runs as they are.
+            smoothed[index] = int(np.argmax(counts))
+    if total == 0 or kept / total < min_purity:
+        return None
+    return [smoothed == i for i in range(len(split))]
 
 
 def split_feature(runs: Runs, curves: list[Curve]) -> tuple[np.ndarray, list[int]]:
@@ -513,6 +531,7 @@ def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Tr
         # Rows weighted by the model's confidence: a long stretch of doubtful pixels loses to a sure one.
         return float(np.sum(p.confidence)) * (0.3 if straight else 1.0)
 
+    # Biggest pieces first claim their rows; a piece mostly on claimed rows is a duplicate.
     accepted = []
     for p in sorted(pieces, key=score, reverse=True):
         idx = np.asarray(p.rows) - r0
@@ -521,46 +540,77 @@ def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Tr
             continue
         claimed[idx[~overlap]] = True
         accepted.append((p, ~overlap))
-    accepted.sort(key=lambda item: item[0].rows[0])
-    # Pieces are placed relative to the one before: of the unwrapped copies (±track width) the one that
-    # continues it best, when the curve can wrap. _settle_wrap then picks the absolute placement.
-    offset, prev_u, prev_row = 0.0, None, -(10**9)
-    for p, take in accepted:
-        if not take.any():
-            continue
+    # Then, down the page, each piece is placed against the stitched row just before it (or just after):
+    # of its unwrapped copies (±track width, when the curve can wrap) the one that continues it. A short
+    # piece sitting in another piece's gap far off that piece's path is a fragment of something else.
+    # _settle_wrap then picks the absolute placement of each connected stretch.
+    placed = np.zeros(n, dtype=bool)
+    centre = np.full(n, np.nan)
+    for p, take in sorted(accepted, key=lambda item: int(np.asarray(item[0].rows)[item[1]][0])):
+        idx = np.asarray(p.rows)[take] - r0
         lo, hi = np.asarray(p.lo)[take], np.asarray(p.hi)[take]
-        rows_taken = np.asarray(p.rows)[take]
-        if len(wrap.shifts) > 1:
-            if prev_u is None or rows_taken[0] - prev_row > SETTLE_GAP_ROWS:
-                offset = 0.0
-            else:
-                first = 0.5 * (lo[0] + hi[0])
-                wrapped = min((offset + track.width, offset - track.width), key=lambda s: abs(first + s - prev_u))
-                jump = abs(first + wrapped - prev_u)
-                if jump < 0.2 * track.width and jump < abs(first + offset - prev_u):
-                    offset = wrapped
-            lo, hi = lo + offset, hi + offset
-        idx = rows_taken - r0
-        out.lo[idx], out.hi[idx] = lo, hi
+        mid = 0.5 * (lo + hi)
+        known = np.flatnonzero(placed)
+        before, after = known[known < idx[0]], known[known > idx[-1]]
+        near_before = int(before[-1]) if before.size and idx[0] - before[-1] <= ALIGN_REACH_ROWS else None
+        near_after = int(after[0]) if after.size and after[0] - idx[-1] <= ALIGN_REACH_ROWS else None
+        ref_before, ref_after = (near_before, None) if near_before is not None else (None, near_after)
+        shift = 0.0
+        if len(wrap.shifts) > 1 and (ref_before is not None or ref_after is not None):
+            wrapped = min((track.width, -track.width),
+                          key=lambda s: _placement_miss(mid, s, centre, ref_before, ref_after))
+            miss_wrapped = _placement_miss(mid, wrapped, centre, ref_before, ref_after)
+            if miss_wrapped < 0.2 * track.width and miss_wrapped < _placement_miss(mid, 0.0, centre, ref_before,
+                                                                                    ref_after):
+                shift = wrapped
+        inside_gap = (near_before is not None and near_after is not None
+                      and idx[0] - near_before <= MAX_GAP_ROWS["dashed"]
+                      and near_after - idx[-1] <= MAX_GAP_ROWS["dashed"])
+        if inside_gap and len(idx) < 0.5 * (near_after - near_before) and \
+                _placement_miss(mid, shift, centre, near_before, near_after) > 0.15 * track.width:
+            continue
+        placed[idx] = True
+        out.lo[idx], out.hi[idx] = lo + shift, hi + shift
         out.confidence[idx] = np.asarray(p.confidence)[take]
-        prev_u, prev_row = float(0.5 * (lo[-1] + hi[-1])), int(rows_taken[-1])
+        centre[idx] = mid + shift
     _settle_wrap(out, wrap, track)
     return out
 
 
-def _settle_wrap(clusters: RowClusters, wrap: WrapRule, track: Track, gap_rows: int = 0) -> None:
-    """Whether a stretch is on the main or the backup scale is only known relative to its wrap crossings;
-    place each connected stretch so that most of it lies on the main scale (in place)."""
+def _placement_miss(mid: np.ndarray, shift: float, centre: np.ndarray, before: int | None,
+                    after: int | None) -> float:
+    """How far a piece (shifted) starts from the stitched row before it, or ends from the one after."""
+    misses = []
+    if before is not None:
+        misses.append(abs(mid[0] + shift - centre[before]))
+    if after is not None:
+        misses.append(abs(mid[-1] + shift - centre[after]))
+    return min(misses) if misses else 0.0
+
+
+def _settle_wrap(clusters: RowClusters, wrap: WrapRule, track: Track) -> None:
+    """Whether the curve is on the main or the backup scale is only known relative to its wrap crossings:
+    move the whole stitched curve by the multiple of the track width that puts the most samples where a
+    scale exists (the main scale, or beyond an edge the backup continues) and, of those, most on the main
+    scale (in place)."""
     if len(wrap.shifts) == 1:
         return
     present = np.flatnonzero(np.isfinite(clusters.lo))
-    if present.size == 0:
+    if not present.size:
         return
-    breaks = np.flatnonzero(np.diff(present) > (gap_rows or SETTLE_GAP_ROWS))
-    for part in np.split(present, breaks + 1):
+    lowest = track.x0 - (track.width if wrap.left else 0.0)
+    highest = track.x1 + (track.width if wrap.right else 0.0)
+    # Stretches further apart than the placement reach were placed independently: settle each alone.
+    for part in np.split(present, np.flatnonzero(np.diff(present) > ALIGN_REACH_ROWS) + 1):
         centre = 0.5 * (clusters.lo[part] + clusters.hi[part])
-        inside = [np.count_nonzero((centre + s >= track.x0) & (centre + s <= track.x1)) for s in wrap.shifts]
-        best = wrap.shifts[int(np.argmax(inside))]
+
+        def fit(shift: float, centre: np.ndarray = centre) -> tuple[int, int]:
+            u = centre + shift
+            valid = np.count_nonzero((u >= lowest) & (u <= highest))
+            main = np.count_nonzero((u >= track.x0) & (u <= track.x1))
+            return valid, main
+
+        best = max((k * track.width for k in (0, 1, -1, 2, -2)), key=fit)
         if best:
             clusters.lo[part] += best
             clusters.hi[part] += best
@@ -688,8 +738,8 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
             split = split_dashdot(runs, curves, rows, track)
             if split is None:
                 split = split_by_feature(runs, curves)
-                if split is not None and not split_is_consistent(runs, split, rows, group_wrap, lost):
-                    split = None
+                if split is not None:
+                    split = smooth_split(runs, split, rows, group_wrap, lost)
             if split is not None:
                 for curve, own in zip(curves, split, strict=True):
                     out[curve.mnemonic] = trace_one(runs.subset(own), track, curve, rows, grid_rows, depth)

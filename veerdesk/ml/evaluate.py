@@ -23,7 +23,7 @@ from veerdesk.ml.data import TRAIN_SEED_MIN
 from veerdesk.ml.metrics import ClassCounts, SegmentationScores, curve_group_counts
 from veerdesk.ml.model import CLASS_NAMES
 
-DEFAULT_PAGE_SIZE = (1500, 2000)  # width, height
+DEFAULT_PAGE_SIZE = (2000, 3000)  # width, height: the small end of the generator's page sizes
 PageFactory = Callable[..., Any]  # (seed, width=, height=) -> page with image, mask, layout, truth
 
 

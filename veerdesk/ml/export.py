@@ -23,6 +23,32 @@ from veerdesk.ml.model import count_parameters
 from veerdesk.ml.provenance import generator_fingerprint
 from veerdesk.ml.weights import load_model, save_weights
 
+TARGETS = (
+    ("strict F1 solid", ("pixel", "solid", "f1"), 0.85),
+    ("strict F1 non-solid", ("pixel", "non-solid", "f1"), 0.85),
+    ("tolerant F1 solid", ("pixel", "solid", "tolerant_f1"), 0.95),
+    ("tolerant F1 non-solid", ("pixel", "non-solid", "tolerant_f1"), 0.95),
+    ("strict F1 background", ("pixel", "background", "f1"), 0.99),
+    ("median R² solid curves", ("curves_by_group", "style solid", "median_r2"), 0.99),
+    ("median R² dashed curves", ("curves_by_group", "style dashed", "median_r2"), 0.97),
+    ("median R² dotted curves", ("curves_by_group", "style dotted", "median_r2"), 0.97),
+    ("median R² dash-dot curves", ("curves_by_group", "style dashdot", "median_r2"), 0.97),
+)
+
+
+def target_lines(heldout: dict[str, Any]) -> list[str]:
+    """One markdown line per target: measured value, goal, met or not."""
+    lines = []
+    for name, keys, goal in TARGETS:
+        value: Any = heldout
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            lines.append(f"- {name}: not measured (goal ≥ {goal})")
+        else:
+            lines.append(f"- {name}: {value:.3f} (goal ≥ {goal}) — {'met' if value >= goal else 'NOT met'}")
+    return lines
+
 
 def model_card_markdown(name: str, card: dict[str, Any], digest: str) -> str:
     heldout = card.get("heldout_eval", {})
@@ -51,6 +77,12 @@ def model_card_markdown(name: str, card: dict[str, Any], digest: str) -> str:
         format_report(heldout) if heldout else "(not evaluated)",
         "```",
         "",
+        "## Targets (issue 5) on held-out synthetic pages",
+        "",
+        *target_lines(heldout),
+        "",
+        f"Selection between checkpoints: {json.dumps(card.get('selection'))}" if card.get("selection") else "",
+        "",
         "Synthetic scores say the model learned the task on the generator's distribution; they do not",
         "measure real scans (see the reality-gap note in docs).",
         "",
@@ -70,6 +102,7 @@ def export_run(
     page_factory=None,
     segmenter=None,
     tracer=None,
+    card_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``run_dir/<which>.safetensors`` on held-out pages and write it to ``out_path`` with its card."""
     source = Path(run_dir) / f"{which}.safetensors"
@@ -94,6 +127,7 @@ def export_run(
     card["parameters"] = count_parameters(model)
     card["exported"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     card["exported_from"] = str(source)
+    card.update(card_extra or {})
     document = save_weights(model, out_path, card=card)
     atomic_write_text(
         Path(out_path).with_suffix(".md"),

@@ -48,7 +48,7 @@ DEFAULT_TILE = 384
 DEFAULT_TILES = 8
 # Generator seeds for the reference: held-out range (< 1,000,000), apart from eval (0…) and validation.
 REFERENCE_SEED = 700_000
-DEFAULT_REFERENCE_PAGES = 16
+DEFAULT_REFERENCE_PAGES = 24
 REFERENCE_PAGE_SIZE = ((1100, 1500), (1400, 2000))  # (width range, height range) in px
 CURVEISH_PROBABILITY = 0.2
 INK_DARKNESS = 64  # grey levels below the tile's paper level that count as ink for the entropy region
@@ -172,8 +172,16 @@ def pixel_descriptor(tile: np.ndarray) -> np.ndarray:
     gx, gy = cv2.Sobel(t, cv2.CV_32F, 1, 0), cv2.Sobel(t, cv2.CV_32F, 0, 1)
     edges = float(np.sqrt(gx * gx + gy * gy).mean())
     laplacian = float(np.abs(cv2.Laplacian(t, cv2.CV_32F)).mean())
-    return np.array([dark, light, 1.0 - dark - light, math.log(edges + 1e-3), math.log(laplacian + 1e-3),
-                     math.log((laplacian + 1e-3) / (edges + 1e-3))])
+    return np.array(
+        [
+            dark,
+            light,
+            1.0 - dark - light,
+            math.log(edges + 1e-3),
+            math.log(laplacian + 1e-3),
+            math.log((laplacian + 1e-3) / (edges + 1e-3)),
+        ]
+    )
 
 
 def curveish_entropy(logits: torch.Tensor, tile_pixels: torch.Tensor) -> tuple[float, int]:
@@ -321,8 +329,13 @@ def fit_reference(
     pixels = calibrated("pixels")
     entropy_scale = float(np.median([m["entropy"] for m in calibration])) or 1e-3
     scores = [
-        _combine([features.ratio(m["descriptors"]) if features else None, pixels.ratio(m["pixels"]),
-                  m["entropy"] / entropy_scale])
+        _combine(
+            [
+                features.ratio(m["descriptors"]) if features else None,
+                pixels.ratio(m["pixels"]),
+                m["entropy"] / entropy_scale,
+            ]
+        )
         for m in calibration
     ]
     return GapReference(

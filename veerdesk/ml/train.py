@@ -273,12 +273,17 @@ def train(
         initial, _, _ = load_model(init, expected=config.model, inference=False)
         model.load_state_dict(initial.state_dict())
         resumed_from = f"weights {init}"
+    generator_changed = False
     if factory is synth_crop_stream:
         # Which generator code fed which steps (the generator evolves between resumed runs).
-        state.setdefault("generator_sources", [])
-        state["generator_sources"] = list(state["generator_sources"]) + [
-            {"from_step": state["step"], "sha256": generator_fingerprint()}
-        ]
+        sources = list(state["generator_sources"])
+        fingerprint = generator_fingerprint()
+        generator_changed = bool(sources) and sources[-1]["sha256"] != fingerprint
+        state["generator_sources"] = sources + [{"from_step": state["step"], "sha256": fingerprint}]
+    if generator_changed:
+        # The validation crops now come from other generator code: old scores are not comparable, so the
+        # resumed model is re-validated at once and becomes the new reference "best".
+        state["best_score"] = None
 
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -338,6 +343,8 @@ def train(
             + (f", resuming from {resumed_from}" if resumed_from else ""),
         )
     )
+    if generator_changed:
+        yield log(_validation_event(model, val_images, val_masks, bf16, state, config, out, elapsed, budget_s))
     finished_normally = False
     loss_sum, loss_terms_sum, loss_count = 0.0, {}, 0
     last_checkpoint_step = state["step"]
@@ -390,6 +397,8 @@ def train(
             if state["step"] % config.checkpoint_every == 0:
                 state["elapsed_s"] = elapsed()
                 checkpoint()
+                # The newest weights, loadable (and exportable) while the run goes on.
+                save_weights(model, out / "latest.safetensors", card=run_card(config, state))
                 last_checkpoint_step = state["step"]
                 yield log(TrainEvent("checkpoint", state["step"], elapsed(), budget_s, {"path": str(checkpoint_path)}))
         finished_normally = True
