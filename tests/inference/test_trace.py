@@ -3,7 +3,7 @@ import pytest
 from trace_drawing import draw_curve, draw_pattern, make_layout
 
 from veerdesk.core.curves import coverage_of, r_squared
-from veerdesk.inference.trace import find_runs, trace_curves
+from veerdesk.inference.trace import RowClusters, despike, find_runs, trace_curves
 
 H, W = 400, 300
 
@@ -226,3 +226,44 @@ def test_row_chunks_do_not_change_the_trace(monkeypatch):
     chunked = trace_curves(mask, None, layout)["GR"].value
     assert np.nanmax(np.abs(whole - chunked)) < 0.5
     assert np.array_equal(np.isnan(whole), np.isnan(chunked))
+
+
+def clusters_from(centre: np.ndarray, half: float = 1.0) -> RowClusters:
+    centre = np.asarray(centre, dtype=np.float64)
+    return RowClusters(centre - half, centre + half, np.where(np.isfinite(centre), 0.9, np.nan))
+
+
+def test_despike_drops_a_short_excursion_that_jumps_away_and_back():
+    centre = np.linspace(100.0, 130.0, 300)
+    centre[140:160] = np.nan
+    centre[160:175] = 300.0  # the tracker followed something else for 15 rows
+    clusters = clusters_from(centre)
+    assert despike(clusters, thickness=2.0, max_gap=12) == 15
+    assert np.isnan(clusters.lo[160:175]).all()
+    assert np.isfinite(clusters.lo[:140]).all() and np.isfinite(clusters.lo[175:]).all()
+
+
+def test_despike_keeps_a_steep_stretch_the_tracker_lost_for_a_few_rows():
+    rows = np.arange(300, dtype=np.float64)
+    centre = 100.0 + np.clip(rows - 120.0, 0.0, 60.0) * 3.0  # a steep ramp between two flat stretches
+    centre[115:125] = np.nan
+    centre[178:186] = np.nan
+    clusters = clusters_from(centre)
+    assert despike(clusters, thickness=2.0, max_gap=40, join=16.0) == 0
+    assert np.isfinite(clusters.lo[125:178]).all()
+
+
+def test_a_stray_stroke_in_a_dotted_curves_gap_is_not_taken_for_the_curve():
+    layout = make_layout(one_track([{"mnemonic": "SP", "unit": "MV", "left": 0, "right": 100,
+                                     "style": "dotted"}]), height=H)
+    depth = layout.depth_grid()
+    truth = wiggle(depth, 30, 50, 60)
+    rows = layout.depth.row_at_depth(depth)
+    truth[(rows > 160) & (rows < 240)] = np.nan  # the curve is missing here...
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "SP", truth, cls=2, thickness=2, dash=(2, 5))
+    mask[175:226:6, 215:217] = 2  # ...and a dotted line far off it sits in the gap
+    sp = trace_curves(mask, None, layout)["SP"]
+    x = layout.tracks[0].column_at_value(sp.value, layout.tracks[0].curves[0].scale)
+    assert not np.any(np.abs(x[(rows > 170) & (rows < 230)] - 216) < 20)
+    assert r_squared(truth, sp.value) > 0.99

@@ -21,7 +21,8 @@ import numpy as np
 
 from veerdesk.core.errors import ImageError
 
-DEFAULT_MAX_PIXELS = 1_500_000_000
+# The pixel budget: 1.5 gigapixels unless VEERDESK_MAX_PIXELS says otherwise.
+DEFAULT_MAX_PIXELS = int(float(os.environ.get("VEERDESK_MAX_PIXELS", "1.5e9")))
 DEFAULT_PDF_DPI = 200.0
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".pdf")
 
@@ -103,7 +104,7 @@ def _check_budget(info: ImageInfo, max_pixels: int) -> None:
     if info.pixels > max_pixels:
         raise ImageError(
             f"{info.path} is {info.width} x {info.height} px ({info.pixels / 1e9:.2f} gigapixels), over the "
-            f"limit of {max_pixels / 1e9:.2f} gigapixels; raise the limit (--max-pixels) if you have the memory"
+            f"limit of {max_pixels / 1e9:.2f} gigapixels; set VEERDESK_MAX_PIXELS higher if you have the memory"
         )
 
 
@@ -125,16 +126,23 @@ def _pil():
 def _pil_dpi(img) -> float | None:
     dpi = img.info.get("dpi")
     if dpi is None and "resolution" in img.info:
-        # TIFF with centimetre units: Pillow reports pixels per cm.
-        res = img.info["resolution"]
-        dpi = tuple(float(r) * 2.54 for r in res)
+        # TIFF with centimetre units: Pillow reports pixels per cm. A damaged tag is just "dpi unknown".
+        try:
+            dpi = tuple(float(r) * 2.54 for r in img.info["resolution"])
+        except (TypeError, ValueError, OverflowError):
+            return None
     if not dpi:
         return None
     try:
         value = float(dpi[0] if isinstance(dpi, tuple) else dpi)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return value if math.isfinite(value) and value > 1 else None
+
+
+def _is_tiff(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(4) in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
 def _open_pil(path: Path):
@@ -144,6 +152,8 @@ def _open_pil(path: Path):
             warnings.simplefilter("ignore")
             return Image.open(path)
     except Image.UnidentifiedImageError as exc:
+        if _is_tiff(path):
+            return None  # a TIFF Pillow cannot represent (float64, odd sample formats): tifffile reads it
         raise ImageError(
             f"{path} is not an image VeerDesk can read (supported: TIFF, PNG, JPEG, BMP, PDF)"
         ) from exc
@@ -151,14 +161,70 @@ def _open_pil(path: Path):
         raise ImageError(f"cannot open {path}: {exc}") from exc
 
 
+def _tifffile_info(path: Path, page: int):
+    import logging
+
+    import tifffile
+
+    # tifffile logs every damaged tag; the user gets one ImageError line instead.
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
+
+    try:
+        tif = tifffile.TiffFile(path)
+    except Exception as exc:
+        raise ImageError(f"{path} is not an image VeerDesk can read (a damaged TIFF)") from exc
+    try:
+        count = len(tif.pages)
+        _check_page(page, count, path)
+        tp = tif.pages[page]
+        height, width = int(tp.imagelength), int(tp.imagewidth)
+        if width <= 0 or height <= 0:
+            raise ImageError(f"{path} reports an empty image size ({width} x {height})")
+        info = ImageInfo(
+            path=str(path), format="TIFF", width=width, height=height,
+            mode=f"{tp.dtype}x{tp.samplesperpixel}" if tp.samplesperpixel > 1 else str(tp.dtype),
+            bits=int(tp.bitspersample), dpi=None, page=page, page_count=count,
+            compression=str(tp.compression.name).lower() if tp.compression else None,
+        )
+    except ImageError:
+        tif.close()
+        raise
+    except Exception as exc:
+        tif.close()
+        raise ImageError(f"cannot read {path}: {_decoder_message(exc)}") from exc
+    return tif, info
+
+
+def _load_with_tifffile(path: Path, page: int, max_pixels: int) -> Page:
+    tif, info = _tifffile_info(path, page)
+    try:
+        _check_budget(info, max_pixels)
+        pixels = to_gray_u8(np.squeeze(tif.pages[page].asarray()))
+        if pixels.shape != (info.height, info.width):
+            raise ImageError(f"{path} has an unsupported TIFF sample layout {pixels.shape}")
+    except ImageError:
+        raise
+    except MemoryError as exc:
+        raise ImageError(f"not enough memory to decode {path}") from exc
+    except Exception as exc:
+        raise ImageError(f"cannot decode {path}: {_decoder_message(exc)}") from exc
+    finally:
+        tif.close()
+    return Page(np.ascontiguousarray(pixels), info)
+
+
 def _pil_info(img, path: Path, page: int) -> ImageInfo:
-    count = int(getattr(img, "n_frames", 1) or 1)
+    try:
+        # Counting pages walks every page header; a damaged later page raises all sorts of errors.
+        count = int(getattr(img, "n_frames", 1) or 1)
+    except Exception as exc:
+        raise ImageError(f"{path} has a damaged page directory ({type(exc).__name__}); the file is corrupt") from exc
     _check_page(page, count, path)
     if page:
         try:
             img.seek(page)
-        except (EOFError, OSError, ValueError) as exc:
-            raise ImageError(f"cannot read page {page + 1} of {path}: {exc}") from exc
+        except Exception as exc:
+            raise ImageError(f"cannot read page {page + 1} of {path}: {_decoder_message(exc)}") from exc
     compression = img.info.get("compression")
     return ImageInfo(
         path=str(path),
@@ -233,7 +299,8 @@ def to_gray_u8(array: np.ndarray) -> np.ndarray:
     elif top <= 255:
         scale = 1.0
     else:
-        # 12-, 14- or 16-bit data: scale by the container's full range, not the page's max.
+        # 12-, 14- or 16-bit data: scale by the smallest power-of-two range that holds the data
+        # (4095 -> 12-bit), so a faint page is not stretched to full contrast.
         scale = 255.0 / (2 ** math.ceil(math.log2(top + 1)) - 1)
     out = np.nan_to_num(a * scale, nan=255.0)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
@@ -276,6 +343,10 @@ def probe_image(path: str | os.PathLike, page: int = 0, *, pdf_dpi: float = DEFA
         finally:
             doc.close()
     img = _open_pil(p)
+    if img is None:
+        tif, info = _tifffile_info(p, page)
+        tif.close()
+        return info
     try:
         return _pil_info(img, p, page)
     finally:
@@ -295,6 +366,8 @@ def load_page(
     if _is_pdf(p):
         return _load_pdf(p, page, max_pixels, pdf_dpi)
     img = _open_pil(p)
+    if img is None:
+        return _load_with_tifffile(p, page, max_pixels)
     try:
         info = _pil_info(img, p, page)
         _check_budget(info, max_pixels)

@@ -616,6 +616,80 @@ def _settle_wrap(clusters: RowClusters, wrap: WrapRule, track: Track) -> None:
             clusters.hi[part] += best
 
 
+# Rows a stretch may span and still be taken for a mis-link (an excursion to something else and back).
+SPIKE_MAX_ROWS = 80
+# How far (px) off the path between its neighbours a stretch must lie to be a mis-link, at the least.
+SPIKE_MIN_PX = 8.0
+
+
+def _chains(clusters: RowClusters, thickness: float, max_gap: int, join: float) -> list[np.ndarray]:
+    """Row indices of the stitched curve cut where it jumps: consecutive present rows belong to one chain
+    when their clusters lie within ``join`` px (the gap between dashes of a flat stretch), allowing a
+    slope of one pixel per row across a gap of up to ``max_gap`` rows."""
+    lo, hi = clusters.lo, clusters.hi
+    present = np.flatnonzero(np.isfinite(lo))
+    if present.size == 0:
+        return []
+    gap = np.diff(present)
+    distance = np.maximum(0.0, np.maximum(lo[present[1:]] - hi[present[:-1]], lo[present[:-1]] - hi[present[1:]]))
+    tolerance = 1.5 + max(2.0, thickness) + join + 1.0 * (gap - 1)
+    cut = (gap > max_gap) | (distance > tolerance)
+    return np.split(present, np.flatnonzero(cut) + 1)
+
+
+def _extrapolate(centre: np.ndarray, chain: np.ndarray, row: int, reach: int = 12) -> float:
+    """Where the chain's end nearest to ``row`` points at ``row`` (line fit over its last rows there)."""
+    end = chain[-reach:] if row > chain[-1] else chain[:reach]
+    if end.size < 3 or end[-1] == end[0]:
+        return float(centre[end[-1] if row > chain[-1] else end[0]])
+    slope, intercept = np.polyfit(end.astype(np.float64), centre[end], 1)
+    return float(slope * row + intercept)
+
+
+def despike(clusters: RowClusters, thickness: float, max_gap: int, join: float = 0.0) -> int:
+    """Drop short stretches that jump away from the curve and back (the tracker followed something else
+    for a while: a neighbouring curve, text, noise); in place, returns the number of rows dropped.
+
+    A chain is a spike when it is shorter than both neighbouring chains, lies far off the straight path
+    between them, and those neighbours agree with each other more closely than with it. Genuine sharp
+    excursions of a log are drawn as one connected stroke and stay inside one chain, so they survive.
+    """
+    dropped = 0
+    limit = max(SPIKE_MIN_PX, 3.0 * thickness, join)
+    for _ in range(8):
+        chains = _chains(clusters, thickness, max_gap, join)
+        if len(chains) < 3:
+            break
+        centre = 0.5 * (clusters.lo + clusters.hi)
+        spans = [int(c[-1] - c[0] + 1) for c in chains]
+        remove = []
+        for i in range(1, len(chains) - 1):
+            before, chain, after = chains[i - 1], chains[i], chains[i + 1]
+            if spans[i] > SPIKE_MAX_ROWS or spans[i] >= min(spans[i - 1], spans[i + 1]):
+                continue
+            if chain[0] - before[-1] > SPIKE_MAX_ROWS or after[0] - chain[-1] > SPIKE_MAX_ROWS:
+                continue
+            a, b = before[-1], after[0]
+            expected = centre[a] + (chain - a) / (b - a) * (centre[b] - centre[a])
+            deviation = float(np.median(np.abs(centre[chain] - expected)))
+            # The neighbours must fit together: the jump between them is small for the rows it spans.
+            direct = abs(centre[b] - centre[a]) - 1.0 * (b - a)
+            # A steep stretch the tracker lost for a few rows also jumps: if either neighbour, carried on
+            # along its own slope, meets the chain, the chain continues the curve.
+            joins = (abs(_extrapolate(centre, before, chain[0]) - centre[chain[0]]) <= limit
+                     or abs(_extrapolate(centre, after, chain[-1]) - centre[chain[-1]]) <= limit)
+            if deviation > limit and direct < deviation and not joins:
+                remove.append((a, chain, b))
+        if not remove:
+            break
+        for _, chain, _ in remove:
+            clusters.lo[chain] = np.nan
+            clusters.hi[chain] = np.nan
+            clusters.confidence[chain] = np.nan
+            dropped += chain.size
+    return dropped
+
+
 def half_row_samples(clusters: RowClusters, thickness: float) -> tuple[np.ndarray, np.ndarray]:
     """Unwrapped column and confidence at y = r0 + i/2 (i even: row boundaries, i odd: row centres)."""
     lo, hi, conf = clusters.lo, clusters.hi, clusters.confidence
@@ -696,7 +770,9 @@ def trace_pieces(pieces: list[Piece], track: Track, curve: Curve, rows: tuple[in
     if not pieces:
         return CurveTrace.absent(curve.mnemonic, depth)
     rule = wrap_rule(track, curve)
-    u_half, conf_half = half_row_samples(stitch(pieces, rows, rule, track), thickness)
+    clusters = stitch(pieces, rows, rule, track)
+    despike(clusters, thickness, MAX_GAP_ROWS[curve.style], JOIN_GAP_PX[curve.style])
+    u_half, conf_half = half_row_samples(clusters, thickness)
     u_filled, bridged = bridge_gaps(u_half, 2 * MAX_GAP_ROWS[curve.style])
     conf_filled = _bridged_confidence(conf_half, bridged, BRIDGED_CONFIDENCE[curve.style])
     positions = 2.0 * (grid_rows - rows[0])

@@ -6,7 +6,7 @@ Three signals, each relative to the same signals on generated pages:
 - **features**: the encoder's bottleneck features of a few tiles of the sheet, summarised per tile as
   per-channel mean and standard deviation, and their Mahalanobis distance to the distribution of the same
   summaries on generated pages (a covariance shrunk towards its diagonal, as there are few tiles);
-- **pixels**: plain statistics of the same tiles (share of dark, light and mid-grey pixels, edge and
+- **pixels**: plain statistics of the same tiles (share of dark and light pixels, edge and
   Laplacian energy), with the same kind of distance — what the scan looks like, whatever the model;
 - **entropy**: the mean prediction entropy (normalised to [0, 1]) on curve-ish pixels — ink and pixels the
   model thinks might be curve. A model that hesitates on the strokes is outside its experience.
@@ -165,18 +165,18 @@ def tile_descriptor(levels: list[torch.Tensor]) -> np.ndarray:
 
 
 def pixel_descriptor(tile: np.ndarray) -> np.ndarray:
-    """Model-free look of a uint8 tile: shares of dark / light / mid-grey pixels, log edge and Laplacian
-    energy and their ratio (blur lowers the Laplacian more than the edges; noise raises both)."""
+    """Model-free look of a uint8 tile: shares of dark and light pixels (the rest is mid-grey), log edge
+    and Laplacian energy and their ratio (blur lowers the Laplacian more than the edges; noise raises both)."""
     t = tile.astype(np.float32) / 255.0
     dark, light = float((tile < 64).mean()), float((tile > 192).mean())
     gx, gy = cv2.Sobel(t, cv2.CV_32F, 1, 0), cv2.Sobel(t, cv2.CV_32F, 0, 1)
     edges = float(np.sqrt(gx * gx + gy * gy).mean())
     laplacian = float(np.abs(cv2.Laplacian(t, cv2.CV_32F)).mean())
+    # The mid-grey share is 1 - dark - light: a third, collinear entry would make the covariance singular.
     return np.array(
         [
             dark,
             light,
-            1.0 - dark - light,
             math.log(edges + 1e-3),
             math.log(laplacian + 1e-3),
             math.log((laplacian + 1e-3) / (edges + 1e-3)),
