@@ -25,7 +25,13 @@ For every track and every mask class used by its curves (1 = solid, 2 = dashed/d
    (or, for a near-horizontal stretch, in the gap between them): the middle of that overlap is a sample at
    y = r. The cluster centre is a sample at y = r + 0.5, unless the cluster sticks out past both crossings
    (a spike narrower than a row): then its tip is. Two samples per row keep steep, fast-changing curves.
-6. **Gaps and resampling.** Gaps shorter than a per-style limit are bridged linearly; longer ones stay
+6. **Mis-links.** The stitched curve is cut into chains where it jumps (clusters further apart than a dash
+   gap plus one pixel per row of gap). A chain shorter than both neighbours, far off the straight path
+   between them, whose neighbours agree with each other and neither of which, carried on along its own
+   slope, meets it, is an excursion to something else (a neighbouring curve, text, noise) and is dropped;
+   its rows are then bridged like any gap, or left absent when too long. On a log track one such sample
+   ruins R² in value space, so an honest gap beats a guess.
+7. **Gaps and resampling.** Gaps shorter than a per-style limit are bridged linearly; longer ones stay
    absent. ``u`` maps to values with :meth:`Track.value_at_column` (backup scale beyond an edge it
    continues) and rows to the layout's depth grid; confidence is the mean model confidence of the pixels.
 """
@@ -617,7 +623,7 @@ def _settle_wrap(clusters: RowClusters, wrap: WrapRule, track: Track) -> None:
 
 
 # Rows a stretch may span and still be taken for a mis-link (an excursion to something else and back).
-SPIKE_MAX_ROWS = 80
+SPIKE_MAX_ROWS = 60
 # How far (px) off the path between its neighbours a stretch must lie to be a mis-link, at the least.
 SPIKE_MIN_PX = 8.0
 
