@@ -2,9 +2,12 @@
 
 The model runs ONCE per page (cached as .npz under --cache); later runs only trace, so a change to the
 tracer is measured in seconds. Per curve: R² (log tracks in log10), coverage, and the fraction of samples
-more than 4 px off (measured in track columns). Also traces the truth mask for the tracer's own ceiling.
+more than 4 px off (measured in main-scale track columns, so it overstates curves with a backup scale). Also traces the truth mask for the tracer's own ceiling.
 
     python bench/bench_trace_masks.py [--seeds 500:504] [--size 2000x3000] [--cache /tmp/veerdesk-trace-cache]
+        [--weights W] [--truth] [--verbose] [--without-despike]
+
+The cache is keyed by seed only: use a fresh --cache folder for other weights or page sizes.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import veerdesk.inference.trace as trace_module  # noqa: E402
 from veerdesk.core.curves import coverage_of, r_squared  # noqa: E402
 from veerdesk.inference.trace import class_of, trace_curves  # noqa: E402
 from veerdesk.synth import generate_page  # noqa: E402
+
+_MODELS: dict = {}
 
 
 def model_masks(page, seed: int, cache: Path, weights: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +41,9 @@ def model_masks(page, seed: int, cache: Path, weights: str | None) -> tuple[np.n
     from veerdesk.pipeline.digitize import load_inference_model
 
     torch.set_num_threads(2)
-    model, _ = load_inference_model(weights, "cpu")
+    if weights not in _MODELS:
+        _MODELS[weights] = load_inference_model(weights, "cpu")[0]
+    model = _MODELS[weights]
     result = run_segmentation(page.image, model, device="cpu")
     classes, confidence = np.asarray(result.class_map), np.asarray(result.confidence)
     cache.mkdir(parents=True, exist_ok=True)
@@ -73,7 +81,11 @@ def main() -> None:
     parser.add_argument("--weights", default=None)
     parser.add_argument("--truth", action="store_true", help="also trace the truth masks")
     parser.add_argument("--verbose", action="store_true", help="one line per curve")
+    parser.add_argument("--without-despike", action="store_true",
+                        help="turn mis-link removal off (the tracer before it existed), for before/after figures")
     args = parser.parse_args()
+    if args.without_despike:
+        trace_module.despike = lambda *_args, **_kwargs: 0
     s0, s1 = (int(v) for v in args.seeds.split(":"))
     width, height = (int(v) for v in args.size.split("x"))
     cache = Path(args.cache)

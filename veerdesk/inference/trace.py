@@ -680,11 +680,13 @@ def despike(clusters: RowClusters, thickness: float, max_gap: int, join: float =
             deviation = float(np.median(np.abs(centre[chain] - expected)))
             # The neighbours must fit together: the jump between them is small for the rows it spans.
             direct = abs(centre[b] - centre[a]) - 1.0 * (b - a)
+            if deviation <= limit or direct >= deviation:
+                continue
             # A steep stretch the tracker lost for a few rows also jumps: if either neighbour, carried on
             # along its own slope, meets the chain, the chain continues the curve.
             joins = (abs(_extrapolate(centre, before, chain[0]) - centre[chain[0]]) <= limit
                      or abs(_extrapolate(centre, after, chain[-1]) - centre[chain[-1]]) <= limit)
-            if deviation > limit and direct < deviation and not joins:
+            if not joins:
                 remove.append((a, chain, b))
         if not remove:
             break
