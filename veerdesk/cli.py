@@ -19,7 +19,7 @@ ENTRY_POINTS = {
     "info": "veerdesk.core.info_cli:run_info",
     "synth": "veerdesk.synth.cli_entry:run_synth",
     "train": "veerdesk.ml.cli_entry:run_train",
-    "eval": "veerdesk.ml.cli_entry:run_eval",
+    "eval": "veerdesk.pipeline.eval_cli:run_eval",
     "digitize": "veerdesk.pipeline.cli_entry:run_digitize",
     "batch": "veerdesk.pipeline.cli_entry:run_batch",
     "open": "veerdesk.ui.launch:run_open",
