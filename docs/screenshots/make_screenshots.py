@@ -17,6 +17,37 @@ import threading
 from pathlib import Path
 
 
+def _stretch_to_redraw(window, image: str):
+    """A review item and the values a careful person would draw there.
+
+    For the bundled sample that is the line on the scan (its truth LAS) over the first stretch where the
+    curve really is on the sheet; otherwise the worst stretch, bridged from the values just outside it.
+    """
+    import numpy as np
+
+    items = window.review_panel.queue.items
+    truth = Path(image).with_name("truth") / (Path(image).stem + ".las")
+    if truth.exists():
+        import lasio
+
+        las = lasio.read(str(truth))
+        for item in items:
+            if item.mnemonic in las.keys():
+                depths = window.doc.trace(item.mnemonic).depth[item.i0 : item.i1]
+                values = np.interp(depths, las.index, las[item.mnemonic])
+                if np.isfinite(values).all():
+                    return item, values
+    if not items:
+        return None, None
+    item = items[0]
+    trace = window.doc.trace(item.mnemonic)
+    _, _, curve = window.doc.layout.curve(item.mnemonic)
+    lo, hi = sorted((curve.left, curve.right))
+    ends = [trace.value[max(item.i0 - 1, 0)], trace.value[min(item.i1, trace.value.size - 1)]]
+    ends = [v if np.isfinite(v) else lo + (hi - lo) * 0.4 for v in ends]
+    return item, np.linspace(ends[0], ends[1], item.i1 - item.i0)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--image")
@@ -45,7 +76,6 @@ def main() -> int:
         cv2.imwrite(image, page.image)
         save_layout(page.layout, layout_path)
 
-    import numpy as np
     from PySide6.QtWidgets import QApplication
 
     from veerdesk.core.commands import RedrawStretch
@@ -118,28 +148,9 @@ def main() -> int:
     window.review_panel.go_next()
     shot("05-review.png")
 
-    item = window.review_panel.current()
+    item, drawn = _stretch_to_redraw(window, image)
     if item is not None:
-        _, track, curve = window.doc.layout.curve(item.mnemonic)
-        trace = window.doc.trace(item.mnemonic)
-        depths = trace.depth[item.i0 : item.i1]
-        lo, hi = sorted((curve.left, curve.right))
-        # Bridge the stretch from the values just outside it, as a person would redraw it...
-        before = trace.value[max(item.i0 - 1, 0)]
-        after = trace.value[min(item.i1, trace.value.size - 1)]
-        ends = [v if np.isfinite(v) else lo + (hi - lo) * 0.4 for v in (before, after)]
-        drawn = np.linspace(ends[0], ends[1], depths.size)
-        # ...or, for the bundled sample, follow the line on the scan (its truth LAS), as a careful person would.
-        truth = Path(image).with_name("truth") / (Path(image).stem + ".las")
-        if truth.exists():
-            import lasio
-
-            las = lasio.read(str(truth))
-            if item.mnemonic in las.keys():
-                true_values = np.interp(depths, las.index, las[item.mnemonic])
-                if np.isfinite(true_values).all():
-                    drawn = true_values
-        window.push(RedrawStretch(item.mnemonic, depths, drawn))
+        window.push(RedrawStretch(item.mnemonic, window.doc.trace(item.mnemonic).depth[item.i0 : item.i1], drawn))
         window.show_panel("History")
         window.show_review_item(item)
     shot("06-correction.png")

@@ -114,7 +114,13 @@ def model_run(pixels: np.ndarray, layout: Layout, *, weights: str | None = None,
             from veerdesk.ml.gap import gap_report
             from veerdesk.ml.weights import default_weights_path
 
-            gap = gap_report(pixels, model, weights or default_weights_path())
+            try:
+                gap = gap_report(pixels, model, weights or default_weights_path())
+            except Exception:  # noqa: BLE001 - a diagnostic must never cost the user the run's result
+                import traceback
+
+                traceback.print_exc()
+                gap = None
         yield JobResult(result.traces, masks, seg.device, seg.seconds, None if rows is None else (y0, y1), gap)
 
     return job
