@@ -86,3 +86,12 @@ def test_folder_without_layouts_uses_sidecars(tmp_path, sheet, fake_weights):
 def test_batch_source_must_exist(tmp_path, fake_weights, capsys):
     assert main(["batch", str(tmp_path / "none"), "--out", str(tmp_path)]) == 1
     assert "not found" in capsys.readouterr().err
+
+
+def test_folder_mode_skips_derived_masks(tmp_path):
+    from veerdesk.pipeline.batch import sheets_from_folder
+
+    for name in ("a.png", "a.mask.png", "a.ids.png", "a.confidence.png"):
+        (tmp_path / name).write_bytes(b"x")
+    sheets = sheets_from_folder(tmp_path, tmp_path / "out", None)
+    assert [s.image.name for s in sheets] == ["a.png"]

@@ -44,10 +44,14 @@ class SheetDone:
     seconds: float
 
 
+# Masks written by `veerdesk synth` and `digitize --masks` sit beside scans but are not sheets.
+DERIVED_IMAGE_SUFFIXES = (".mask.png", ".ids.png", ".classes.png", ".classes-view.png", ".confidence.png")
+
+
 def sheets_from_folder(folder: Path, out: Path, layout: Path | None) -> list[Sheet]:
     """Every image in ``folder`` (sorted); layout: the shared one, else ``stem.layout.json`` beside it."""
     images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                    and not p.name.endswith((".mask.png", ".classes.png", ".classes-view.png", ".confidence.png")))
+                    and not p.name.endswith(DERIVED_IMAGE_SUFFIXES))
     sheets = []
     for image in images:
         sheet_layout = layout if layout is not None else image.with_name(image.stem + ".layout.json")
