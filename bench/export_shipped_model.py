@@ -3,11 +3,11 @@
 Pick best vs latest of runs/train1 on selection pages (seeds 500-503), export the winner with a
 held-out card (seeds 0-7, with recovered-curve R² through veerdesk.inference.trace_curves)."""
 import json
+import os
 import sys
 
 import torch
 
-torch.set_num_threads(1)
 from veerdesk.inference import trace_curves
 from veerdesk.ml.evaluate import evaluate_pages, format_report
 from veerdesk.ml.export import export_run
@@ -16,7 +16,7 @@ from veerdesk.ml.weights import load_model
 run = sys.argv[1] if len(sys.argv) > 1 else "runs/train1"
 out = sys.argv[2] if len(sys.argv) > 2 else "resources/models/veernet-small.safetensors"
 scores = {}
-import os
+torch.set_num_threads(1)
 for which in ("best", "latest"):
     if not os.path.exists(f"{run}/{which}.safetensors"):
         continue

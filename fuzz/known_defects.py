@@ -14,8 +14,6 @@ from types import TracebackType
 
 # (exception type, file, function) -> the hostile-corpus case(s) that reproduce it; "*" matches any
 KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {
-    # core/project.py: cv2.imdecode raises cv2.error (not a ValueError) on an empty mask member.
-    ("cv2.error", "veerdesk/core/project.py", "_read_masks"): "projects: mask-member-empty",
 }
 
 

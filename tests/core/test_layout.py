@@ -146,7 +146,7 @@ def depth_axes(draw):
     start = draw(st.floats(-1000, 10000))
     sign = draw(st.sampled_from([1.0, -1.0]))
     depths = start + sign * np.concatenate([[0.0], np.cumsum(steps)])
-    ties = [[float(r), float(d)] for r, d in zip(rows, depths)]
+    ties = [[float(r), float(d)] for r, d in zip(rows, depths, strict=True)]
     return Layout.from_dict({"depth": {"unit": "M", "ties": ties, "step": 0.1}, "tracks": []}).depth
 
 

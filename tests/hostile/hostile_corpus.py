@@ -190,11 +190,6 @@ def image_cases() -> list[ImageCase]:
     jpeg = _pil_bytes(Image.fromarray(noisy), "JPEG", quality=90)
     multipage, next_ifd_at = _multipage_tiff()
     pdf = minimal_pdf()
-    corrupt_page_bug = (
-        "core/image.py: Pillow raises TypeError / SyntaxError while counting the pages of a TIFF with a damaged "
-        "later page; _pil_info reads n_frames outside any try"
-    )
-    float_bug = "core/image.py: Pillow cannot open float64 TIFFs; no tifffile fallback"
     return [
         # --- empty, truncated, not an image at all
         ImageCase("zero-byte", "empty.tif", b"", ImageError, ImageError),
@@ -499,8 +494,7 @@ def project_cases(good: bytes) -> list[ProjectCase]:
         ProjectCase("image-path-too-long", with_meta(image_relative="a" * 100_000)),
         ProjectCase("traces-empty", with_member("traces.npz", b"")),
         ProjectCase("traces-truncated-zip", with_member("traces.npz", _npz(c0_depth=np.zeros(3))[:60])),
-        ProjectCase("mask-member-empty", _zip_bytes({**members, "class_map.png": b"", "confidence.png": b""}),
-                    bug="core/project.py: cv2.imdecode raises cv2.error on an empty mask member; not caught"),
+        ProjectCase("mask-member-empty", _zip_bytes({**members, "class_map.png": b"", "confidence.png": b""})),
         ProjectCase("layout-400-digit-integer",
                     with_member("project.json", json.dumps(meta).replace('"x0": 2', '"x0": ' + "9" * 400).encode())),
     ]
@@ -536,8 +530,6 @@ def _non_finite_weights(data: bytes) -> bytes:
 
 
 def weights_cases() -> list[WeightsCase]:
-    config_bug = ("ml/weights.py: config field types/ranges are not validated before build_model; "
-                  "TypeError/ZeroDivisionError/RuntimeError escape (and a huge channel count allocates memory)")
     return [
         WeightsCase("flipped-byte", weights=lambda w: w[:100] + bytes([w[100] ^ 1]) + w[101:], resign=False),
         WeightsCase("truncated", weights=lambda w: w[: len(w) // 2]),
@@ -555,16 +547,14 @@ def weights_cases() -> list[WeightsCase]:
         WeightsCase("card-other-architecture", card=_config(architecture="resnet50")),
         WeightsCase("card-other-classes", card=_config(classes=4, class_names=["a", "b", "c", "d"])),
         WeightsCase("card-wider-network", card=_config(channels=[8, 24])),
-        WeightsCase("all-values-nan", weights=_non_finite_weights,
-                    bug="ml/weights.py: non-finite weights load; digitize then writes an all-NULL LAS without a word"),
-        WeightsCase("card-nested-too-deep", card=lambda c: "[" * 100_000,
-                    bug="ml/weights.py: read_card does not catch RecursionError from json.loads"),
-        WeightsCase("card-channels-int", card=_config(channels=5), bug=config_bug),
-        WeightsCase("card-channels-negative", card=_config(channels=[-8, 16]), bug=config_bug),
-        WeightsCase("card-channels-huge", card=_config(channels=[8, 2**40]), bug=config_bug),
-        WeightsCase("card-attention-heads-zero", card=_config(attention_layers=1, attention_heads=0), bug=config_bug),
-        WeightsCase("card-stem-stride-float", card=_config(stem_stride=2.0), bug=config_bug),
-        WeightsCase("card-class-names-null", card=_config(class_names=None), bug=config_bug),
+        WeightsCase("all-values-nan", weights=_non_finite_weights),
+        WeightsCase("card-nested-too-deep", card=lambda c: "[" * 100_000),
+        WeightsCase("card-channels-int", card=_config(channels=5)),
+        WeightsCase("card-channels-negative", card=_config(channels=[-8, 16])),
+        WeightsCase("card-channels-huge", card=_config(channels=[8, 2**40])),
+        WeightsCase("card-attention-heads-zero", card=_config(attention_layers=1, attention_heads=0)),
+        WeightsCase("card-stem-stride-float", card=_config(stem_stride=2.0)),
+        WeightsCase("card-class-names-null", card=_config(class_names=None)),
     ]
 
 

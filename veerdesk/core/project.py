@@ -228,7 +228,12 @@ def _read_masks(zf: zipfile.ZipFile, names: set[str], p: Path) -> SegmentationMa
 
     arrays = []
     for name in ("class_map.png", "confidence.png"):
-        img = cv2.imdecode(np.frombuffer(zf.read(name), dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+        data = np.frombuffer(zf.read(name), dtype=np.uint8)
+        try:
+            # OpenCV raises its own cv2.error (not ValueError) on empty or hostile buffers.
+            img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+        except cv2.error:
+            img = None
         if img is None or img.ndim != 2 or img.dtype != np.uint8:
             raise ProjectError(f"{p}: {name} is damaged")
         arrays.append(img)

@@ -27,6 +27,35 @@ ARCHITECTURE = "veernet-small"
 CLASS_NAMES = ("background", "solid", "non-solid")
 
 
+# A card is user-supplied data: check types and sane ranges before any tensor is allocated.
+_INT_FIELDS = ("in_channels", "classes", "stem_stride", "decoder_blocks", "groups", "attention_layers",
+               "attention_heads", "attention_mlp_ratio")
+_MAX_WIDTH = 4096
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_types(config: Any) -> None:
+    problems = []
+    for name in _INT_FIELDS:
+        value = getattr(config, name)
+        if not _is_int(value) or not 0 <= value <= _MAX_WIDTH:
+            problems.append(f"{name} must be a whole number from 0 to {_MAX_WIDTH}, not {value!r}")
+    for name in ("channels", "blocks"):
+        value = getattr(config, name)
+        if not isinstance(value, tuple) or not all(_is_int(v) and 1 <= v <= _MAX_WIDTH for v in value):
+            problems.append(f"{name} must be a list of whole numbers from 1 to {_MAX_WIDTH}")
+    if not isinstance(config.class_names, tuple) or not all(isinstance(n, str) for n in config.class_names):
+        problems.append("class_names must be a list of names")
+    for name in ("in_channels", "classes", "attention_heads"):
+        if _is_int(getattr(config, name)) and getattr(config, name) < 1:
+            problems.append(f"{name} must be at least 1")
+    if problems:
+        raise ModelError("invalid model configuration: " + "; ".join(problems))
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Everything needed to rebuild the network; saved as JSON beside the weights."""
@@ -50,6 +79,7 @@ class ModelConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check_types(self)
         problems = []
         if len(self.channels) < 2:
             problems.append("channels needs at least 2 levels")
@@ -92,6 +122,8 @@ class ModelConfig:
         kwargs = dict(d)
         for key in ("class_names", "channels", "blocks"):
             if key in kwargs:
+                if not isinstance(kwargs[key], (list, tuple)):
+                    raise ModelError(f"invalid model configuration: {key} must be a list, not {kwargs[key]!r}")
                 kwargs[key] = tuple(kwargs[key])
         try:
             return cls(**kwargs)

@@ -88,6 +88,8 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
         document = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"model card {json_path} is unreadable: {exc}") from exc
+    except RecursionError as exc:
+        raise ModelError(f"model card {json_path} is nested too deeply to be a model card") from exc
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict) or "sha256" not in document:
         raise ModelError(f"model card {json_path} has no 'config' or 'sha256' entry")
     return document
@@ -131,7 +133,15 @@ def load_model(
         state = load_file(str(path), device="cpu")
     except (SafetensorError, OSError) as exc:
         raise ModelError(f"model weights {path.name} are unreadable: {exc}") from exc
-    model = build_model(config)
+    bad = [key for key, tensor in state.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if bad:
+        raise ModelError(f"model weights {path.name} contain NaN or infinite values (e.g. {bad[0]}); retrain or re-export")
+    try:
+        model = build_model(config)
+    except ModelError:
+        raise
+    except (RuntimeError, ValueError, TypeError, ZeroDivisionError, MemoryError) as exc:
+        raise ModelError(f"model {path.name}: its configuration cannot be built ({type(exc).__name__}: {exc})") from exc
     _check_state(model, state, path.name)
     model.load_state_dict(state, strict=True)
     model.to(device)
