@@ -28,7 +28,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # CPU torch first (a wheel on this machine's disk); an existing torch (e.g. a CUDA build) is kept.
 python -c "import torch" 2>/dev/null || pip install -q torch==2.13.0
 if [ "${1:-}" = "dev" ]; then
-    pip install -q -e ".[dev]"
+    # dev: test tools, plus Ray so the Ray-engine batch test runs in CI too.
+    pip install -q -e ".[dev,ray]"
 else
     pip install -q -e .
 fi
