@@ -3,7 +3,7 @@ import shutil
 
 import lasio
 import pytest
-from conftest import draw_sheet
+from .conftest import draw_sheet
 
 from veerdesk.cli import main
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from veerdesk.core.atomic import atomic_write_text
 from veerdesk.core.errors import CancelledError, LayoutError, VeerDeskError
@@ -170,3 +171,24 @@ def ensure_folder(path: Path) -> None:
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
         raise VeerDeskError(f"cannot create the output folder {path}: {exc.strerror or exc}") from exc
+
+
+def collect_sheets(args: Any) -> tuple[list[Sheet], Path]:
+    """The sheets and status file of a batch, for both engines (local and Ray): from a folder or a manifest CSV."""
+    source = Path(args.source)
+    shared_layout = Path(args.layout) if args.layout else None
+    if source.is_dir():
+        if not args.out:
+            raise VeerDeskError("batch over a folder needs --out FOLDER for the LAS files")
+        out = Path(args.out)
+        ensure_folder(out)
+        sheets = sheets_from_folder(source, out, shared_layout)
+    elif source.is_file():
+        out = Path(args.out) if args.out else None
+        sheets = sheets_from_manifest(source, shared_layout)
+    else:
+        raise VeerDeskError(f"batch source not found: {source} (give a folder of images or a manifest CSV)")
+    if not sheets:
+        raise VeerDeskError(f"no images found in {source}")
+    status_path = Path(args.status) if args.status else default_status_path(source, out)
+    return sheets, status_path

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from veerdesk.core.errors import VeerDeskError
 from veerdesk.core.image import load_page
@@ -89,22 +88,7 @@ def run_batch(args: argparse.Namespace) -> int:
         return run_batch_ray(args)
     if args.engine != "local":
         raise VeerDeskError(f"unknown batch engine {args.engine!r}; use --engine local or ray")
-    source = Path(args.source)
-    shared_layout = Path(args.layout) if args.layout else None
-    if source.is_dir():
-        if not args.out:
-            raise VeerDeskError("batch over a folder needs --out FOLDER for the LAS files")
-        out = Path(args.out)
-        batch.ensure_folder(out)
-        sheets = batch.sheets_from_folder(source, out, shared_layout)
-    elif source.is_file():
-        out = Path(args.out) if args.out else None
-        sheets = batch.sheets_from_manifest(source, shared_layout)
-    else:
-        raise VeerDeskError(f"batch source not found: {source} (give a folder of images or a manifest CSV)")
-    if not sheets:
-        raise VeerDeskError(f"no images found in {source}")
-    status_path = Path(args.status) if args.status else batch.default_status_path(source, out)
+    sheets, status_path = batch.collect_sheets(args)
     from veerdesk.inference.segment import resolve_device
 
     resolve_device(args.device)  # a missing GPU is one error for the batch, not one per sheet

@@ -272,31 +272,10 @@ def run_ray_sheets(
             ray.shutdown()
 
 
-def collect_sheets(args: argparse.Namespace) -> tuple[list[Sheet], Path]:
-    """The sheets and status file of a batch, exactly as the local engine finds them."""
-    source = Path(args.source)
-    shared_layout = Path(args.layout) if args.layout else None
-    if source.is_dir():
-        if not args.out:
-            raise VeerDeskError("batch over a folder needs --out FOLDER for the LAS files")
-        out = Path(args.out)
-        batch.ensure_folder(out)
-        sheets = batch.sheets_from_folder(source, out, shared_layout)
-    elif source.is_file():
-        out = Path(args.out) if args.out else None
-        sheets = batch.sheets_from_manifest(source, shared_layout)
-    else:
-        raise VeerDeskError(f"batch source not found: {source} (give a folder of images or a manifest CSV)")
-    if not sheets:
-        raise VeerDeskError(f"no images found in {source}")
-    status_path = Path(args.status) if args.status else batch.default_status_path(source, out)
-    return sheets, status_path
-
-
 def run_batch_ray(args: argparse.Namespace) -> int:
     """``veerdesk batch --engine ray``: progress lines on stderr like the local engine; exit 1 if any failed."""
     import_ray()
-    sheets, status_path = collect_sheets(args)
+    sheets, status_path = batch.collect_sheets(args)
     counts = {"ok": 0, "error": 0, "skipped": 0}
     info: dict[str, Any] = {}
     start = time.perf_counter()
