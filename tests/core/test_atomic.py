@@ -82,3 +82,29 @@ def test_written_files_get_normal_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.parametrize("failing", [1, 2, 3])
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_files_written_together_are_all_or_none(tmp_path, monkeypatch, failing, error):
+    from veerdesk.core.atomic import atomic_write_many
+
+    files = {tmp_path / "a.las": b"new las", tmp_path / "a.json": b"new report", tmp_path / "m" / "a.png": b"png"}
+    (tmp_path / "m").mkdir()
+    (tmp_path / "a.las").write_text("old")
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == failing:
+            raise error
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(ExportError if isinstance(error, OSError) else KeyboardInterrupt):
+        atomic_write_many(files)
+    monkeypatch.undo()
+    assert (tmp_path / "a.las").read_text() == "old"
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["a.las", "m"]
+    atomic_write_many(files)
+    assert all(path.read_bytes() == data for path, data in files.items())

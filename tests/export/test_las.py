@@ -78,16 +78,54 @@ def test_wrong_length_trace_is_refused_and_nothing_written(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
+class HalfThenFail:
+    """An output file that takes half of the first text it is given, then fails with ``error``."""
+
+    def __init__(self, path, error: BaseException) -> None:
+        self.fh = open(path, "w", encoding="utf-8")  # closed in __exit__
+        self.path, self.error, self.partial = path, error, 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.fh.close()
+
+    def write(self, text: str) -> None:
+        self.fh.write(text[: len(text) // 2])
+        self.fh.flush()
+        self.partial = os.path.getsize(self.path)
+        raise self.error
+
+
+def no_space() -> OSError:
+    return OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("failure", ["open fails", "disk full mid-write", "ctrl-c mid-write", "flush fails"])
+def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch, failure):
+    """Wherever writing stops, the previous LAS at the target is intact and no temp file is left."""
     lay = layout()
     out = tmp_path / "keep.las"
     out.write_text("previous")
+    opened = []
 
-    def boom(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+    def failing_open(path, *args, **kwargs):
+        if failure == "open fails":
+            raise no_space()
+        opened.append(HalfThenFail(path, KeyboardInterrupt() if failure == "ctrl-c mid-write" else no_space()))
+        return opened[-1]
 
-    monkeypatch.setattr("veerdesk.export.las.open", boom, raising=False)
-    with pytest.raises(ExportError):
-        write_las(out, lay, {})
+    def failing_fsync(fd) -> None:
+        raise no_space()
+
+    if failure == "flush fails":
+        monkeypatch.setattr("veerdesk.core.atomic.os.fsync", failing_fsync)
+    else:
+        monkeypatch.setattr("veerdesk.export.las.open", failing_open, raising=False)
+    with pytest.raises(KeyboardInterrupt if failure == "ctrl-c mid-write" else ExportError):
+        write_las(out, lay, {"GR": trace(lay, "GR", np.linspace(0, 150, lay.depth_grid().size))})
+    monkeypatch.undo()
+    assert all(f.partial > 0 for f in opened)  # half a file really was on disk before the failure
     assert out.read_text() == "previous"
     assert sorted(os.listdir(tmp_path)) == ["keep.las"]

@@ -1,4 +1,5 @@
 import json
+import os
 
 import lasio
 import numpy as np
@@ -90,3 +91,88 @@ def test_cli_without_trained_weights_says_so(sheet, tmp_path, monkeypatch, capsy
     err = capsys.readouterr().err
     assert code == 5 and "weights" in err and "veerdesk train" in err
     assert not (tmp_path / "o.las").exists()
+
+
+# --------------------------------------------------------------------------- cancelling at any point
+# Every progress event of a run on the test sheet before "done" (tile 128 → 3 × 3 tiles). After "done"
+# only the result follows: a cancel then is too late and the run's result stands.
+STAGES = ["load", "model"] + ["segment"] * 9 + ["trace"]
+SMALL_TILES = {"tile": 128, "margin": 16}
+
+
+def test_the_stages_a_run_reports(sheet, fake_weights):
+    image, _, layout, _ = sheet
+    events = list(digitize(image, layout, device="cpu", **SMALL_TILES))
+    assert [e.stage for e in events[:-1]] == STAGES + ["done"] and isinstance(events[-1], DigitizeResult)
+
+
+@pytest.mark.parametrize("k", range(1, len(STAGES) + 1))
+def test_cancel_after_any_progress_event_stops_before_the_next(sheet, fake_weights, k):
+    image, _, layout, _ = sheet
+    seen = []
+    with pytest.raises(CancelledError):
+        for event in digitize(image, layout, device="cpu", cancel=lambda: len(seen) >= k, **SMALL_TILES):
+            seen.append(event)
+    assert [e.stage for e in seen] == STAGES[:k]  # nothing reported, and no result, after the cancel
+
+
+def output_files(folder) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+def digitize_cli(image, layout_path, tmp_path) -> int:
+    return main(["digitize", str(image), "--layout", str(layout_path), "-o", str(tmp_path / "out.las"),
+                 "--device", "cpu", "--masks", str(tmp_path / "masks"), "--report", str(tmp_path / "out.json")])
+
+
+@pytest.fixture
+def small_tiles(monkeypatch):
+    # The CLI uses the default tile size; smaller tiles give it more points to be interrupted at.
+    monkeypatch.setattr("veerdesk.inference.segment.DEFAULT_TILE", SMALL_TILES["tile"])
+    monkeypatch.setattr("veerdesk.inference.segment.DEFAULT_MARGIN", SMALL_TILES["margin"])
+
+
+@pytest.mark.parametrize("k", range(1, len(STAGES) + 1))  # the CLI loads the model first: no "model" event
+def test_ctrl_c_at_any_progress_event_of_the_cli_writes_nothing(sheet, tmp_path, fake_weights, small_tiles,
+                                                                monkeypatch, capsys, k):
+    image, layout_path, _, _ = sheet
+
+    class InterruptAt:
+        calls = 0
+
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def __call__(self, event) -> None:
+            InterruptAt.calls += 1
+            if InterruptAt.calls == k:
+                raise KeyboardInterrupt  # what Ctrl-C raises at that point
+
+    monkeypatch.setattr("veerdesk.pipeline.cli_entry.StderrProgress", InterruptAt)
+    before = output_files(tmp_path)
+    assert digitize_cli(image, layout_path, tmp_path) == 130
+    assert "interrupted; nothing was written" in capsys.readouterr().err
+    assert output_files(tmp_path) == before  # no LAS, masks or report, and no temp file
+
+
+@pytest.mark.parametrize("nth_file", range(1, 6))  # LAS, three masks, report
+@pytest.mark.parametrize("failure", ["ctrl-c", "disk full"])
+def test_a_failure_while_writing_any_output_leaves_none(sheet, tmp_path, fake_weights, monkeypatch, capsys,
+                                                        failure, nth_file):
+    """The outputs belong together: a failure on any of them leaves none, and the previous LAS intact."""
+    image, layout_path, _, _ = sheet
+    (tmp_path / "out.las").write_text("previous")
+    real_fsync, calls = os.fsync, []
+
+    def failing_fsync(fd) -> None:
+        calls.append(fd)
+        if len(calls) == nth_file:
+            raise KeyboardInterrupt if failure == "ctrl-c" else OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    before = output_files(tmp_path)
+    code = digitize_cli(image, layout_path, tmp_path)
+    err = capsys.readouterr().err
+    assert code == (130 if failure == "ctrl-c" else 7), err
+    assert output_files(tmp_path) == before and (tmp_path / "out.las").read_text() == "previous"

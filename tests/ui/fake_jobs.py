@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
@@ -77,3 +78,37 @@ def failing_job(window, rows):
         raise ModelError("model weights /nowhere.safetensors not found")
 
     return job
+
+
+class GatedJob:
+    """Runs another job factory but stops after its ``k``-th event (k = 0: before the first) until cancelled.
+
+    The inner job then goes on, so its own cancel checks (or, once it has yielded its result, the worker's)
+    decide what happens: a test can cancel a run at every point it passes.
+    """
+
+    def __init__(self, inner, k: int) -> None:
+        self.inner = inner
+        self.k = k
+        self.holding = threading.Event()
+
+    def _hold(self, cancel) -> None:
+        self.holding.set()
+        deadline = time.monotonic() + 60
+        while not cancel():
+            if time.monotonic() > deadline:
+                raise ModelError("GatedJob: the test never cancelled")
+            threading.Event().wait(0.005)
+
+    def __call__(self, window, rows):
+        inner = self.inner(window, rows)
+
+        def job(cancel):
+            if self.k == 0:
+                self._hold(cancel)
+            for n, event in enumerate(inner(cancel), start=1):
+                yield event
+                if n == self.k:
+                    self._hold(cancel)
+
+        return job

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import lasio
 import numpy as np
 import pytest
-from fake_jobs import WEAK_GR, BlockingJob, deterministic_job, failing_job
+from fake_jobs import WEAK_GR, BlockingJob, GatedJob, deterministic_job, failing_job
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from veerdesk.core import project as projects
-from veerdesk.core.commands import SetTraces
+from veerdesk.core.commands import EraseRange, SetTraces
 from veerdesk.core.layout import load_layout
 from veerdesk.ui.main_window import MainWindow
+from veerdesk.ui.model_job import model_run
 
 
 def vp(window: MainWindow, x: float, y: float) -> QPoint:
@@ -214,6 +216,72 @@ def test_cancel_leaves_the_document_unchanged(make_window, qtbot, sheet):
     assert window.doc.same_content(before) and window.doc.masks is None
     assert window.view.mask_item is None and window.prompts.errors == []
     assert window.stack.labels() == ["Load layout sheet.layout.json"]
+
+
+def real_run(window, rows):
+    """The app's own model job (the digitize pipeline with the tiny weights), as the window builds it."""
+    return model_run(window.page.pixels, window.doc.layout, weights=window.weights, device="cpu", rows=rows)
+
+
+def app_state(window) -> tuple:
+    """Everything a cancelled run must leave alone, besides the document's content."""
+    return window.doc.masks, window.stack.labels(), window.stack.index, window.doc.dirty
+
+
+@pytest.mark.parametrize("kind", ["run", "rerun"])
+def test_cancel_at_every_point_of_a_real_run_leaves_everything_as_it_was(make_window, qtbot, sheet, tiny_weights,
+                                                                           kind):
+    window = make_window()
+    window.weights = tiny_weights
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window)  # traces, masks and an edit that a run could clobber
+    window.push(EraseRange("GR", 1040.0, 1045.0))
+    rows = (400, 600) if kind == "rerun" else None
+    start = window.run_model if kind == "run" else lambda: window.rerun_region(400.0, 600.0)
+    before, state = window.doc.copy(), app_state(window)
+    # Every event the job passes is a point to cancel at: before the first, ..., after the result.
+    events = len(list(real_run(window, rows)(lambda: False)))
+    cancelled = []
+    for k in range(events + 1):
+        gate = GatedJob(real_run, k)
+        window.job_factory_override = gate
+        assert start()
+        qtbot.waitUntil(gate.holding.is_set, timeout=30_000)
+        window.job.cancelled.connect(lambda k=k: cancelled.append(k))
+        window.cancel_run()
+        qtbot.waitUntil(lambda: window.job is None, timeout=30_000)
+        assert cancelled[-1:] == [k], f"the run cancelled after event {k} of {events} was not reported as cancelled"
+        assert window.doc.same_content(before), f"cancelled after event {k} of {events}"
+        assert app_state(window) == state, f"cancelled after event {k} of {events}"
+        assert window.view.mask_item.pyramid.base is window.doc.masks.class_map  # the preview is gone
+        assert window.prompts.errors == [] and window.run_action.isEnabled()
+    window.job_factory_override = None  # and the app runs again
+    assert start()
+    wait_for_run(qtbot, window, timeout=60_000)
+    assert window.prompts.errors == [] and window.stack.index == state[2] + 1
+    assert not window.doc.same_content(before)
+
+
+def test_a_failed_export_keeps_the_previous_las_and_the_document(make_window, qtbot, sheet, tmp_path, monkeypatch):
+    window = make_window()
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window)
+    target = tmp_path / "out" / "well.las"
+    target.parent.mkdir()
+    target.write_text("previous export")
+    before = window.doc.copy()
+    real_replace = os.replace
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)  # the whole new file is written, then it cannot be moved in
+    assert not window.export_las(str(target))
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert len(window.prompts.errors) == 1 and "No space left" in window.prompts.errors[0]
+    assert target.read_text() == "previous export" and os.listdir(target.parent) == ["well.las"]
+    assert window.doc.same_content(before)
+    assert window.export_las(str(target)) and target.read_text().startswith("~Version")
 
 
 def test_a_failed_run_shows_the_error_and_changes_nothing(make_window, qtbot, sheet):

@@ -10,7 +10,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from veerdesk.core.errors import ExportError
@@ -36,14 +36,8 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, *, keep_backup: bool = False, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path; on success it replaces ``path``, on any error it is removed.
-
-    The caller writes the whole file to the yielded path (with any library). ``suffix`` lets libraries
-    that look at the extension (e.g. image writers) see the right one.
-    """
-    target = Path(path)
+def _temp_beside(target: Path, suffix: str = "") -> Path:
+    """An empty temp file in the target's folder (a rename within one folder is atomic)."""
     folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".tmp", dir=folder)
@@ -54,22 +48,70 @@ def atomic_output(path: str | os.PathLike, *, keep_backup: bool = False, suffix:
     # mkstemp makes owner-only files; outputs should get the usual permissions (as open() would give).
     with contextlib.suppress(OSError):
         os.chmod(tmp, 0o666 & ~_UMASK)
+    return tmp
+
+
+def _flush(tmp: Path) -> None:
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _move_into_place(tmp: Path, target: Path, keep_backup: bool) -> None:
+    if keep_backup and target.exists():
+        shutil.copy2(target, target.with_name(target.name + ".bak"))
+    os.replace(tmp, target)
+    _fsync_dir(target.parent if str(target.parent) else Path("."))
+
+
+@contextlib.contextmanager
+def _removed_on_error(temps: list[Path], target: Callable[[], Path]) -> Iterator[None]:
+    """On any error (Ctrl-C included) delete the temp files; an OSError becomes one ExportError naming
+    ``target()``, the file being written when it happened."""
     try:
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        if keep_backup and target.exists():
-            shutil.copy2(target, target.with_name(target.name + ".bak"))
-        os.replace(tmp, target)
-        _fsync_dir(folder)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise ExportError(f"cannot write {target}: {exc.strerror or exc}; the previous file is unchanged") from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        yield
+    except BaseException as exc:
+        for tmp in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        if isinstance(exc, OSError):
+            raise ExportError(f"cannot write {target()}: {exc.strerror or exc}; the previous file is unchanged") from exc
         raise
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, *, keep_backup: bool = False, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path; on success it replaces ``path``, on any error it is removed.
+
+    The caller writes the whole file to the yielded path (with any library). ``suffix`` lets libraries
+    that look at the extension (e.g. image writers) see the right one.
+    """
+    target = Path(path)
+    tmp = _temp_beside(target, suffix)
+    with _removed_on_error([tmp], lambda: target):
+        yield tmp
+        _flush(tmp)
+        _move_into_place(tmp, target, keep_backup)
+
+
+def atomic_write_many(files: Mapping[str | os.PathLike, bytes]) -> None:
+    """Write files that belong together (a LAS and its masks and report) all or none.
+
+    Every file is written and flushed to a temp file beside its target first; only then are they renamed
+    into place, one after another. A failure or Ctrl-C while writing leaves none of them and the previous
+    files intact; only the renames themselves (microseconds) are not atomic as a group.
+    """
+    targets = [Path(p) for p in files]
+    temps: list[Path] = []
+    current = [Path(".")]  # the file being written, for the error message
+    with _removed_on_error(temps, lambda: current[0]):
+        for target, data in zip(targets, files.values(), strict=True):
+            current[0] = target
+            temps.append(_temp_beside(target, target.suffix))
+            temps[-1].write_bytes(data)
+            _flush(temps[-1])
+        for tmp, target in zip(temps, targets, strict=True):
+            current[0] = target
+            _move_into_place(tmp, target, keep_backup=False)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, keep_backup: bool = True) -> None:

@@ -322,3 +322,22 @@ def remove_recovery_file(recovery: RecoveryFile) -> None:
         recovery.path.unlink()
     except FileNotFoundError:
         pass
+
+
+def remove_partial_recoveries() -> None:
+    """Delete half-written recovery files of dead sessions.
+
+    A session killed during an autosave leaves :func:`atomic_output`'s temp file
+    (``.recovery-PID.vdproj.XXXX.tmp``) beside its last complete recovery file; nothing else ever
+    removes it, and it can be megabytes.
+    """
+    folder = state_dir() / "recovery"
+    if not folder.is_dir():
+        return
+    for path in folder.glob(f".{RECOVERY_PREFIX}*{PROJECT_SUFFIX}.*.tmp"):
+        pid_text = path.name[len(RECOVERY_PREFIX) + 1 :].split(".", 1)[0]
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            try:
+                path.unlink()
+            except OSError:
+                pass

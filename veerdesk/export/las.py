@@ -81,15 +81,22 @@ def build_las(layout: Layout, traces: Mapping[str, CurveTrace], *,
     return las
 
 
-def write_las(path: str | os.PathLike, layout: Layout, traces: Mapping[str, CurveTrace], *,
-              extra_header: Mapping[str, str] | None = None) -> None:
-    """Write ``traces`` as LAS 2.0 to ``path`` atomically (NULL = -999.25 where a curve is absent)."""
+def las_text(path: str | os.PathLike, layout: Layout, traces: Mapping[str, CurveTrace], *,
+             extra_header: Mapping[str, str] | None = None) -> str:
+    """The LAS 2.0 text :func:`write_las` writes to ``path`` (named in errors); nothing is written."""
     las = build_las(layout, traces, extra_header=extra_header)
     buffer = io.StringIO()
     try:
         las.write(buffer, version=2.0, wrap=False, fmt=VALUE_FORMAT, len_numeric_field=-1)
     except (ValueError, TypeError) as exc:
         raise ExportError(f"cannot format the LAS file {path}: {exc}") from exc
+    return buffer.getvalue()
+
+
+def write_las(path: str | os.PathLike, layout: Layout, traces: Mapping[str, CurveTrace], *,
+              extra_header: Mapping[str, str] | None = None) -> None:
+    """Write ``traces`` as LAS 2.0 to ``path`` atomically (NULL = -999.25 where a curve is absent)."""
+    text = las_text(path, layout, traces, extra_header=extra_header)
     with atomic_output(path, suffix=".las") as tmp:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(buffer.getvalue())
+            fh.write(text)

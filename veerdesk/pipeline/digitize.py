@@ -2,7 +2,8 @@
 
 :func:`digitize` is a generator. It yields :class:`Progress` events (with the finished tile, so the app can
 paint results as they come) and, last, a :class:`DigitizeResult`. ``cancel`` is polled between tiles and
-stages; cancelling raises :class:`CancelledError` and produces nothing. Writing files is the caller's job
+stages (so no event follows a cancel); cancelling raises :class:`CancelledError` and produces nothing. Once
+the 'done' event is out, only the result follows: a cancel then is too late. Writing files is the caller's job
 (see ``cli_entry``), so a cancelled or failed run never leaves partial outputs.
 """
 
@@ -189,6 +190,7 @@ def digitize(
     yield Progress("trace", 0, 1, 0.9, "tracing curves")
     traces = trace_curves(segmentation.class_map, segmentation.confidence, layout)
     timings["trace_s"] = time.perf_counter() - t
+    check_cancel()  # a cancel while tracing must not turn into a finished run
     timings["total_s"] = time.perf_counter() - start
     report = build_report(traces, layout, timings=timings, device=segmentation.device, image=image_name,
                           shape=(height, width), model_info=model_info, warnings=warnings,

@@ -1,4 +1,4 @@
-"""Writing a digitize result: LAS, masks and report, each atomically."""
+"""Writing a digitize result: LAS, masks and report, atomically and all or none."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from veerdesk.core.atomic import atomic_output, atomic_write_text
+from veerdesk.core.atomic import atomic_write_many
 from veerdesk.core.errors import ExportError
-from veerdesk.export.las import write_las
+from veerdesk.export.las import las_text
 from veerdesk.pipeline.digitize import DigitizeResult
 
 # Class map written for people: background white, solid black, non-solid mid grey.
@@ -28,38 +28,42 @@ def check_output_folder(path: str | os.PathLike, what: str) -> None:
         raise ExportError(f"the folder for the {what} is not writable: {folder}")
 
 
-def write_png(path: Path, array: np.ndarray) -> None:
+def png_bytes(name: str, array: np.ndarray) -> bytes:
     ok, encoded = cv2.imencode(".png", np.asarray(array))
     if not ok:
-        raise ExportError(f"cannot encode {path.name} as PNG")
-    with atomic_output(path, suffix=".png") as tmp:
-        tmp.write_bytes(encoded.tobytes())
+        raise ExportError(f"cannot encode {name} as PNG")
+    return encoded.tobytes()
 
 
-def write_masks(folder: str | os.PathLike, stem: str, result: DigitizeResult) -> list[Path]:
-    """``stem.classes.png`` (0/1/2 as stored), ``stem.classes-view.png`` (for eyes), ``stem.confidence.png``."""
+def mask_files(folder: str | os.PathLike, stem: str, result: DigitizeResult) -> dict[Path, bytes]:
+    """``stem.classes.png`` (0/1/2 as stored), ``stem.classes-view.png`` (for eyes) and ``stem.confidence.png``,
+    encoded for :func:`write_result` (the folder is created, nothing is written into it)."""
     out = Path(folder)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create the masks folder {out}: {exc.strerror or exc}") from exc
     seg = result.segmentation
-    paths = [out / f"{stem}.classes.png", out / f"{stem}.classes-view.png", out / f"{stem}.confidence.png"]
-    write_png(paths[0], seg.class_map)
-    write_png(paths[1], CLASS_GREYS[np.minimum(np.asarray(seg.class_map), 2)])
-    write_png(paths[2], seg.confidence)
-    return paths
+    arrays = {
+        f"{stem}.classes.png": seg.class_map,
+        f"{stem}.classes-view.png": CLASS_GREYS[np.minimum(np.asarray(seg.class_map), 2)],
+        f"{stem}.confidence.png": seg.confidence,
+    }
+    return {out / name: png_bytes(name, array) for name, array in arrays.items()}
 
 
-def write_report(path: str | os.PathLike, report: dict[str, Any]) -> None:
-    atomic_write_text(path, json.dumps(report, indent=2, allow_nan=False) + "\n", keep_backup=False)
+def report_text(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, allow_nan=False) + "\n"
 
 
 def write_result(result: DigitizeResult, output: str | os.PathLike, *, masks: str | None = None,
                  report: str | None = None, extra_header: dict[str, str] | None = None) -> None:
-    """LAS first (the product), then the optional masks and report."""
-    write_las(output, result.layout, result.traces, extra_header=extra_header)
+    """The LAS and the optional masks and report, all or none: everything is encoded first, then written
+    with :func:`atomic_write_many`, so a failure or Ctrl-C at any point leaves no new output and the
+    previous files intact (a LAS without the report it was asked with would look finished)."""
+    files = {Path(output): las_text(output, result.layout, result.traces, extra_header=extra_header).encode("utf-8")}
     if masks:
-        write_masks(masks, Path(output).stem, result)
+        files.update(mask_files(masks, Path(output).stem, result))
     if report:
-        write_report(report, result.report)
+        files[Path(report)] = report_text(result.report).encode("utf-8")
+    atomic_write_many(files)

@@ -93,6 +93,7 @@ class ProjectMixin:
 
     def offer_recovery(self) -> bool:
         """On start: offer the newest recovery file left by a crashed session."""
+        projects.remove_partial_recoveries()
         found = projects.find_recoveries()
         if not found:
             return False
