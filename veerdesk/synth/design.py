@@ -162,7 +162,8 @@ def _curve_look(rng, style, weight, base_width, response, paper, pen_colours, fr
     if weight == "heavy":
         width = int(min(6, base_width + rng.integers(1, 4)))
     elif weight == "light":
-        width = int(max(1, base_width - rng.integers(0, 2)))
+        # A light pen is the thin one of a heavy/light pair: never as thick as a normal curve on the page.
+        width = int(max(1, min(base_width - 1, 2) - rng.integers(0, 2)))
     else:
         width = int(np.clip(base_width + rng.integers(-1, 2), 1, 6))
     colour_name = _choice(rng, pen_colours)
@@ -272,6 +273,31 @@ def _fill_curves(rng, tracks, response, paper, n_curves_cap, base_width, pen_col
     return looks
 
 
+def _order_pen_weights(track_looks: list[dict[str, Any]]) -> None:
+    """Within one track a heavy pen is visibly heavier than a normal one, and a light pen visibly lighter:
+    on real logs that is how two curves of one style are told apart, so the drawing must not contradict
+    the weights the layout declares."""
+    weights = {look["weight"] for look in track_looks}
+    if weights == {None}:
+        return
+    for look in track_looks:
+        if look["weight"] is None:
+            # Room for a light pen two pixels below (>= 3 px) and a heavy one of at most 6 px above (<= 4 px):
+            # one pixel of difference is within what a scan does to a stroke, so nobody could tell them apart.
+            low, high = (3 if "light" in weights else 1), (4 if "heavy" in weights else 99)
+            look["width"] = int(min(max(look["width"], low), high))
+    normal = [look["width"] for look in track_looks if look["weight"] is None]
+    light = [look["width"] for look in track_looks if look["weight"] == "light"]
+    for look in track_looks:
+        if look["weight"] == "light":
+            look["width"] = int(max(1, min(look["width"], min(normal, default=3) - 2)))
+    light = [look["width"] for look in track_looks if look["weight"] == "light"]
+    for look in track_looks:
+        if look["weight"] == "heavy":
+            floor = max(max(normal, default=0), max(light, default=0)) + 2
+            look["width"] = int(min(6, max(look["width"], floor)))
+
+
 def _backup_scale(track_scale: str, lo: float, hi: float, wrap: int, rng) -> dict[str, float]:
     if track_scale == "log":
         ratio = hi / lo
@@ -331,6 +357,10 @@ def design_page(rng: np.random.Generator, width=None, height=None, *, clean: boo
                           variety.extra_curves(extra, len(tracks)))
     for look in curves:
         variety.vary_stroke(extra, look, paper, clean)
+    first = 0
+    for track in tracks:
+        _order_pen_weights(curves[first:first + len(track["curves"])])
+        first += len(track["curves"])
     variety.plan_spills(extra, tracks, curves, W)
 
     well = {"name": f"{vocab.random_word(rng)} {rng.integers(1, 40)}-{rng.integers(1, 36)}",
