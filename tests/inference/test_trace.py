@@ -76,6 +76,9 @@ def test_heavy_and_light_solid_curves_keep_identity_through_crossings():
     # Swapped identities after a crossing would give a negative R²; small errors inside crossings are allowed.
     assert r_squared(heavy, traces["HEAVY"].value) > 0.98
     assert r_squared(light, traces["LIGHT"].value) > 0.98
+    # Stroke width told them apart: nothing to flag for review.
+    for trace in traces.values():
+        assert np.all(trace.confidence[trace.present] > 0.5)
 
 
 def test_dashed_and_dotted_curves_of_one_track_are_told_apart():
@@ -172,6 +175,9 @@ def test_look_alike_curves_are_followed_through_crossings_without_mixing():
     swapped = min(r_squared(b, got_a), r_squared(a, got_b))
     assert max(straight, swapped) > 0.99
     assert traces["A"].coverage > 0.95 and traces["B"].coverage > 0.95
+    # Which is the heavy one was a guess, and the confidence says so (the review queue picks it up).
+    for trace in traces.values():
+        assert np.mean(trace.confidence[trace.present] < 0.5) > 0.3
 
 
 def test_class_confusion_does_not_cost_samples_when_a_track_has_one_class():

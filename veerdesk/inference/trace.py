@@ -13,7 +13,8 @@ For every track and every mask class used by its curves (1 = solid, 2 = dashed/d
    the runs on that path. Otherwise the curves are followed together (step 4) so identity survives
    crossings — where two curves meet in one cluster every piece coasts through on its own slope — and
    whole pieces are given to curves by depth overlap, continuity and feature. Curves drawn alike (same
-   style, same stroke) can only be told apart by continuity; which is which is then a guess.
+   style, same stroke) can only be told apart by continuity; which is which is then a guess, and the
+   samples of guessed pieces get a low confidence so that the review queue shows them.
 3. **Rows → clusters.** Runs of one curve in one row close to each other are one cluster (a near-horizontal
    dotted stretch puts several dots in a row).
 4. **Tracking.** Clusters are linked row to row by a constant-velocity tracker: each live piece predicts
@@ -63,6 +64,10 @@ WEIGHT_RANK = {"light": 0, None: 1, "heavy": 2}
 MIN_PIECE_ROWS = 3
 # A followed piece whose runs agree at least this much on a curve gives all its runs to that curve.
 PIECE_MAJORITY = 0.8
+# A piece given to a curve by continuity alone, when another curve continues it within this margin (px),
+# is an identity guess; its samples get at most this confidence so that the review queue shows them.
+IDENTITY_MARGIN_PX = 6.0
+IDENTITY_GUESS_CONFIDENCE = 0.35
 # Pieces this close (rows) are placed relative to each other across a wrap; further apart, independently.
 ALIGN_REACH_ROWS = 150
 FULL_WIDTH_RUN = 0.9
@@ -492,8 +497,12 @@ def assign_pieces(pieces: list[Piece], curves: list[Curve], rows: tuple[int, int
         centres = np.array([feats[valid][labels == i].mean() if np.any(labels == i) else np.nan for i in range(k)])
         spread = np.sqrt(np.mean([np.var(feats[valid][labels == i]) for i in range(k) if np.any(labels == i)]))
         gaps = np.diff(np.sort(centres))
-        separable = bool(np.all(np.isfinite(gaps)) and np.min(gaps) > max(3.0 * spread, 0.4))
+        # The gap must also be real in absolute terms: with one piece per curve the spread is zero. Pens
+        # of different weight differ by a pixel or more; dash styles by half a log unit of blob size.
+        least = 0.4 if len({c.style for c in curves}) == k else 1.0
+        separable = bool(np.all(np.isfinite(gaps)) and np.min(gaps) > max(3.0 * spread, least))
     u_curve = [np.full(n, np.nan) for _ in curves]
+    guessed = [np.zeros(n, dtype=bool) for _ in curves]
     for i in sorted(range(len(pieces)), key=lambda i: len(pieces[i]), reverse=True):
         p = pieces[i]
         idx = np.asarray(p.rows) - r0
@@ -505,6 +514,7 @@ def assign_pieces(pieces: list[Piece], curves: list[Curve], rows: tuple[int, int
         if np.isfinite(feats[i]) and np.all(np.isfinite(centres)):
             cluster = int(np.argmin(np.abs(centres - feats[i])))
             by_feature = int(np.flatnonzero(order_of_curve == cluster)[0])
+        guess = False
         if separable and by_feature in free:
             choice = by_feature
         else:
@@ -512,13 +522,32 @@ def assign_pieces(pieces: list[Piece], curves: list[Curve], rows: tuple[int, int
             known = {c: v for c, v in scores.items() if v is not None}
             if known:
                 choice = min(known, key=known.get)
+                # Another free curve that continues about as well (or is not placed yet) could be it too;
+                # and continuing a guessed stretch inherits its doubt.
+                rivals = [v for c, v in scores.items() if c != choice]
+                guess = any(v is None or v - known[choice] < IDENTITY_MARGIN_PX for v in rivals) or \
+                    _near_guess(guessed[choice], idx)
             elif by_feature in free:
                 choice = by_feature
+                guess = len(free) > 1
             else:
                 choice = free[0]
+                guess = len(free) > 1
+            # The only curve left because the others were taken by guessed pieces is a guess as well.
+            guess = guess or any(guessed[c][idx].any() for c in range(k) if c not in free)
+        if guess:
+            # Which curve this piece is was a guess: say so, so that the review queue shows it.
+            p.confidence = [min(c, IDENTITY_GUESS_CONFIDENCE) for c in p.confidence]
+            guessed[choice][idx] = True
         u_curve[choice][idx] = centre
         out[choice].append(p)
     return out
+
+
+def _near_guess(guessed: np.ndarray, idx: np.ndarray, reach: int = 300) -> bool:
+    """Whether the nearest placed rows just before or after a piece were an identity guess."""
+    lo, hi = max(0, int(idx[0]) - reach), min(guessed.size, int(idx[-1]) + reach + 1)
+    return bool(guessed[lo:int(idx[0])].any() or guessed[int(idx[-1]) + 1:hi].any())
 
 
 def curve_ranks(curves: list[Curve]) -> list[int]:
