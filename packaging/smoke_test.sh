@@ -4,9 +4,11 @@
 #   2. `veerdesk info` on a generated page (`veerdesk synth` inside the bundle), and on a hostile file
 #   3. the app offscreen: `veerdesk open PAGE --screenshot shot.png --offscreen`
 #   4. a headless digitize of resources/samples/sample-log.tif with its layout and the bundled weights
+#   5. when 1-4 pass: size and start-up times (packaging/measure_startup.sh; about 2 minutes more)
 # Steps whose part of VeerDesk is not in this build yet are reported as SKIP; any failure exits non-zero.
 #
 #   bash packaging/smoke_test.sh [path/to/dist/veerdesk]
+#   VEERDESK_SMOKE_MEASURE=0 bash packaging/smoke_test.sh   # steps 1-4 only
 #   VEERDESK_SMOKE_WEIGHTS=tiny.safetensors bash packaging/smoke_test.sh   # digitize even without bundled weights
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -126,3 +128,9 @@ if [ "$failures" -ne 0 ]; then
     exit 1
 fi
 echo "smoke test: all run steps passed"
+
+# 5. size and start-up times, printed on every run (median and range of 3 runs each)
+if [ "${VEERDESK_SMOKE_MEASURE:-1}" != "0" ]; then
+    echo
+    bash "$ROOT/packaging/measure_startup.sh" "$BUNDLE" || { echo "smoke test: measuring failed"; exit 1; }
+fi
