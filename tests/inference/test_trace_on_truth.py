@@ -52,11 +52,12 @@ def own_mask_scores(seed):
 
 
 def test_each_curve_traced_from_its_own_truth_mask_reproduces_the_truth_las():
-    r2 = [r for seed in range(300, 310) for r in own_mask_scores(seed)]
-    assert len(r2) >= 30
-    # Measured 0.998-0.9993 over 10-30 clean pages; the remainder is curves that move tens of pixels within
-    # one pixel row (depth samples finer than a row), whose tips no drawing can show.
-    assert np.nanmedian(r2) >= 0.995
+    r2 = [r for seed in range(300, 330) for r in own_mask_scores(seed)]
+    assert len(r2) >= 100
+    # Median 0.9991 over these 30 pages (190 curves). What is lost is mostly spiky curves whose depth
+    # samples are finer than a pixel row: a tip inside one row is drawn as a flat run, so no trace of
+    # the drawing can return it.
+    assert np.nanmedian(r2) >= 0.999
 
 
 @pytest.fixture(scope="module")
