@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -192,3 +193,23 @@ def collect_sheets(args: Any) -> tuple[list[Sheet], Path]:
         raise VeerDeskError(f"no images found in {source}")
     status_path = Path(args.status) if args.status else default_status_path(source, out)
     return sheets, status_path
+
+
+def report_sheets(events: Iterator[SheetDone], status_path: Path, start: float,
+                  before_each: Callable[[SheetDone], None] | None = None) -> int:
+    """Print one progress line per finished sheet and a summary on stderr (both batch engines); the exit
+    status is 1 when any sheet failed."""
+    counts = {"ok": 0, "error": 0, "skipped": 0}
+    for done in events:
+        if before_each is not None:
+            before_each(done)
+        counts[done.status] += 1
+        detail = f": {done.message}" if done.status == "error" else ""
+        print(f"[{done.index}/{done.total}] {done.sheet.image.name} {done.status} ({done.seconds:.1f} s){detail}",
+              file=sys.stderr)
+    print(
+        f"batch finished in {time.perf_counter() - start:.1f} s: {counts['ok']} ok, {counts['error']} failed, "
+        f"{counts['skipped']} skipped; status in {status_path}",
+        file=sys.stderr,
+    )
+    return 1 if counts["error"] else 0

@@ -102,16 +102,5 @@ def run_batch(args: argparse.Namespace) -> int:
         result = run_to_result(digitize(page, layout, device=args.device, model=model))
         write_result(result, sheet.output)
 
-    counts = {"ok": 0, "error": 0, "skipped": 0}
     start = time.perf_counter()
-    for done in batch.run_sheets(sheets, status_path, process, force=args.force):
-        counts[done.status] += 1
-        detail = f": {done.message}" if done.status == "error" else ""
-        print(f"[{done.index}/{done.total}] {done.sheet.image.name} {done.status} ({done.seconds:.1f} s){detail}",
-              file=sys.stderr)
-    print(
-        f"batch finished in {time.perf_counter() - start:.1f} s: {counts['ok']} ok, {counts['error']} failed, "
-        f"{counts['skipped']} skipped; status in {status_path}",
-        file=sys.stderr,
-    )
-    return 1 if counts["error"] else 0
+    return batch.report_sheets(batch.run_sheets(sheets, status_path, process, force=args.force), status_path, start)

@@ -276,7 +276,6 @@ def run_batch_ray(args: argparse.Namespace) -> int:
     """``veerdesk batch --engine ray``: progress lines on stderr like the local engine; exit 1 if any failed."""
     import_ray()
     sheets, status_path = batch.collect_sheets(args)
-    counts = {"ok": 0, "error": 0, "skipped": 0}
     info: dict[str, Any] = {}
     start = time.perf_counter()
     events = run_ray_sheets(
@@ -287,19 +286,13 @@ def run_batch_ray(args: argparse.Namespace) -> int:
         force=args.force, info=info,
     )
     announced = False
-    for done in events:
+
+    def announce_workers(_done: SheetDone) -> None:
+        nonlocal announced
         if info.get("workers") and not announced:
             hosts = sorted({w["host"] for w in info["workers"]})
             print(f"ray: {len(info['workers'])} {info['workers'][0]['device']} workers on {', '.join(hosts)}",
                   file=sys.stderr)
             announced = True
-        counts[done.status] += 1
-        detail = f": {done.message}" if done.status == "error" else ""
-        print(f"[{done.index}/{done.total}] {done.sheet.image.name} {done.status} ({done.seconds:.1f} s){detail}",
-              file=sys.stderr)
-    print(
-        f"batch finished in {time.perf_counter() - start:.1f} s: {counts['ok']} ok, {counts['error']} failed, "
-        f"{counts['skipped']} skipped; status in {status_path}",
-        file=sys.stderr,
-    )
-    return 1 if counts["error"] else 0
+
+    return batch.report_sheets(events, status_path, start, before_each=announce_workers)
