@@ -73,6 +73,7 @@ ALIGN_REACH_ROWS = 150
 FULL_WIDTH_RUN = 0.9
 CHUNK_ROWS = 2048  # bounds the per-chunk run shapes and labels on very wide tracks
 CLOSE_KERNEL = np.ones((3, 3), np.uint8)
+THICKNESS_REACH_PX = 24  # strokes are never thicker; longer runs are along the stroke, not across it
 
 
 def class_of(curve: Curve) -> int:
@@ -143,25 +144,22 @@ def find_runs(class_map: np.ndarray, confidence: np.ndarray | None, cls: int | N
 def _run_shape(hit: np.ndarray, sr: np.ndarray, sc: np.ndarray, ec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per run: stroke thickness and the diagonal of its blob.
 
-    Thickness is measured on the ink with small holes closed: a colour pen scanned to 1 bit is often
-    dithered into a checkerboard whose rows fall apart into single pixels (8-connected, so its blob is
-    still whole). Thickness is the shortest ink run through the run's middle pixel, horizontally, vertically or along a diagonal: across the stroke
-    that is its width w whatever the stroke's slope (within 8 %), and unlike a distance transform it tells
-    1-px from 2-px pens apart.
+    Thickness is the shortest of the run itself and the ink runs through its middle pixel horizontally,
+    vertically and along both diagonals: across the stroke that is its width w whatever the stroke's
+    slope (within 8 %), and unlike a distance transform it tells 1-px from 2-px pens apart. The ink runs
+    are measured with small holes closed: a colour pen scanned to 1 bit is often dithered into a
+    checkerboard whose rows fall apart into single pixels (8-connected, so its blob is still whole).
     """
-    closed = cv2.morphologyEx(hit.view(np.uint8), cv2.MORPH_CLOSE, CLOSE_KERNEL)
-    solid = closed.astype(bool)
+    ink = hit.view(np.uint8)
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, CLOSE_KERNEL).astype(bool)
     row, col = sr, (sc + ec - 1) // 2
-    thickness = np.minimum((ec - sc).astype(np.float64), _horizontal_extent(solid, row, col))
-    for dr, dc in ((1, 0), (1, 1), (1, -1)):
-        extent = _ink_extent(solid, row, col, dr, dc) + _ink_extent(solid, row, col, -dr, -dc) - 1.0
-        thickness = np.minimum(thickness, extent * (math.sqrt(2.0) if dc else 1.0))
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(hit.view(np.uint8), connectivity=8)
+    thickness = (ec - sc).astype(np.float64)
+    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        extent = _ink_extent(closed, row, col, dr, dc) + _ink_extent(closed, row, col, -dr, -dc) - 1.0
+        thickness = np.minimum(thickness, extent * (math.sqrt(2.0) if dr and dc else 1.0))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     diag = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
     return thickness, diag[labels[sr, sc]]
-
-
-THICKNESS_REACH_PX = 24  # strokes are never thicker; longer runs are along the stroke, not across it
 
 
 def _ink_extent(ink: np.ndarray, row: np.ndarray, col: np.ndarray, dr: int, dc: int) -> np.ndarray:
@@ -178,10 +176,6 @@ def _ink_extent(ink: np.ndarray, row: np.ndarray, col: np.ndarray, dr: int, dc: 
             break
         count += alive
     return count
-
-
-def _horizontal_extent(ink: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
-    return _ink_extent(ink, row, col, 0, 1) + _ink_extent(ink, row, col, 0, -1) - 1.0
 
 
 def join_runs(runs: Runs, gap: float) -> Runs:
