@@ -287,7 +287,6 @@ def _order_pen_weights(track_looks: list[dict[str, Any]]) -> None:
             low, high = (3 if "light" in weights else 1), (4 if "heavy" in weights else 99)
             look["width"] = int(min(max(look["width"], low), high))
     normal = [look["width"] for look in track_looks if look["weight"] is None]
-    light = [look["width"] for look in track_looks if look["weight"] == "light"]
     for look in track_looks:
         if look["weight"] == "light":
             look["width"] = int(max(1, min(look["width"], min(normal, default=3) - 2)))
