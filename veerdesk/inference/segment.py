@@ -22,6 +22,7 @@ import torch
 
 from veerdesk.core.errors import CancelledError, ModelError
 from veerdesk.inference.tiling import Tile, plan_tiles
+from veerdesk.ml.device import cpu_supports_bf16, resolve_device
 
 # A kept region whose every pixel is brighter than this is blank paper: no ink, nothing to segment.
 PAPER_LEVEL = 250
@@ -77,27 +78,6 @@ class RunSettings:
     def describe(self) -> str:
         fmt = ", channels_last" if self.channels_last else ""
         return f"{self.device.type} {self.precision}{fmt}"
-
-
-def cpu_supports_bf16() -> bool:
-    """True when oneDNN has native bf16 kernels here (AVX512-BF16 / AMX); elsewhere bf16 is emulated and slow."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """'auto' → CUDA when available, else CPU. Asking for CUDA without one is a clear error."""
-    name = str(device)
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelError("--device cuda was requested but no CUDA GPU is available; use --device cpu or auto")
-    try:
-        return torch.device(name)
-    except RuntimeError as exc:
-        raise ModelError(f"unknown device '{name}'") from exc
 
 
 def choose_settings(device: str | torch.device = "auto", precision: str = "auto") -> RunSettings:
