@@ -5,6 +5,7 @@
 # returns its latest weights.
 #
 #   MINUTES=7 OUT=/tmp/out bash scripts/gpu-train.sh
+#   CONFIGS=finetune INIT=resources/models/veernet-small.safetensors CUDA_CHECK=0 MINUTES=3 OUT=... bash scripts/gpu-train.sh
 #
 # The machine it was written for: one GPU, 16 cores, python3 with CUDA torch, no network. Packages the
 # image lacks (lasio) come as wheels in .whl/ (see the device notes in the closing note of the session).
@@ -13,6 +14,8 @@ MINUTES=${MINUTES:-7}
 OUT=$(realpath "${OUT:?set OUT to the folder that receives the results}")
 RUNS=${RUNS:-/tmp/veerdesk-gpu-runs}
 CONFIGS=${CONFIGS:-"large xl"}
+INIT=${INIT:-}  # start every run from these weights (else from scratch)
+CUDA_CHECK=${CUDA_CHECK:-1}
 export PYTHONUNBUFFERED=1
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
@@ -42,7 +45,7 @@ pack() (
 pids=()
 for name in $CONFIGS; do
     python3 -m veerdesk.ml.train --config "configs/train-gpu-$name.json" --out "$RUNS/$name" --minutes "$MINUTES" \
-        >"$RUNS/$name.out" 2>&1 &
+        ${INIT:+--init "$INIT"} >"$RUNS/$name.out" 2>&1 &
     pids+=($!)
 done
 (while sleep 40; do pack; done) &
@@ -54,6 +57,7 @@ for name in $CONFIGS; do
 done
 pack
 
+[ "$CUDA_CHECK" = 1 ] || exit 0
 # The CUDA path of inference, with the shipped weights and each new best.
 weights=(resources/models/veernet-small.safetensors)
 for name in $CONFIGS; do
