@@ -129,3 +129,17 @@ def test_resume_after_a_generator_change_revalidates_and_resets_best(tmp_path, m
     assert events[1].values["improved"] is True
     _, _, card = load_model(tmp_path / "latest.safetensors")
     assert [s["sha256"] for s in card["generator_sources"]] == ["old", "new"]
+
+
+def test_training_records_its_device_and_refuses_a_missing_gpu(tmp_path, monkeypatch):
+    events = _run(_config(device="cpu"), tmp_path / "cpu")
+    assert events[0].values["device"] == "cpu"
+    card = json.loads((tmp_path / "cpu" / "latest.json").read_text())["card"]
+    assert card["train_config"]["device"] == "cpu"
+
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ModelError, match="no CUDA GPU"):
+        _run(_config(device="cuda"), tmp_path / "cuda")
+    assert not (tmp_path / "cuda" / "checkpoint.pt").exists()
