@@ -52,17 +52,3 @@ def test_windows_draw_nearly_the_same_pixels_as_the_page():
     a, b = window.ids > 0, page.ids[33:73, 17:47] > 0
     assert a.sum() > 50
     assert np.count_nonzero(a != b) <= 0.05 * a.sum()
-
-
-def test_an_antialiased_pen_claims_the_pixels_it_half_covers():
-    # A slanted 3-px line: anti-aliasing half-inks pixels beside the plain footprint.
-    sharp, soft = Canvas.blank(0, 0, 64, 48, 255), Canvas.blank(0, 0, 64, 48, 255)
-    line = [np.array([[30.0, 4.0], [34.0, 44.0]])]
-    sharp.polylines(line, 0, 3, curve_id=1)
-    soft.polylines(line, 0, 3, antialias=True, curve_id=1)
-    assert np.all(soft.ids[sharp.ids == 1] == 1)  # the plain footprint stays
-    extra = (soft.ids == 1) & (sharp.ids == 0)
-    assert extra.any()
-    # Every added pixel is at least half ink, and no half-inked pixel outside the claim is left out.
-    assert np.all(soft.image[extra] <= 128)
-    assert not np.any((soft.image <= 100) & (soft.ids == 0))

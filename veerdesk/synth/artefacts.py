@@ -6,8 +6,7 @@ in row strips to keep memory bounded on 12,000-px pages.
 
 Labels: holes and torn edges replace pixels with the scanner background and remove the curve label there;
 on bilevel (1-bit) pages a curve pixel the threshold turned white loses its label (nothing is left to
-see). Finally labels are fitted to the visible ink (``veerdesk.synth.labels``): a footprint pixel that
-blur or fading left near paper loses its label, a clearly dark pixel touching a curve joins it.
+see). Everything else (blur, noise, fading, stains) keeps the label on the drawn pixels.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import numpy as np
 
 from veerdesk.synth.canvas import Canvas
 from veerdesk.synth.design import PageDesign
-from veerdesk.synth.labels import visible_curve_labels
 
 _STRIP = 2048
 
@@ -29,7 +27,6 @@ def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
     plan = design.artefacts
     if not plan.get("enabled"):
         return []
-    blank = canvas.image == design.paper  # before any artefact: where nothing was drawn
     rng = np.random.default_rng([plan["seed"], canvas.ox & 0xFFFFFFFF, canvas.oy & 0xFFFFFFFF])
     applied: list[str] = []
     if plan.get("smears"):
@@ -88,8 +85,6 @@ def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
         applied.append("blocky")
     if plan["bilevel"]:
         canvas.ids[img > 127] = 0
-    # Labels follow the ink as a reader sees it, measured before any track or page is printed negative.
-    canvas.ids = visible_curve_labels(img, canvas.ids, blank)
     if plan.get("inverted_track", -1) >= 0 and _invert_track(img, design, canvas, plan["inverted_track"]):
         applied.append("inverted_track")
     if plan.get("negative"):

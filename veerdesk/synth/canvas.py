@@ -67,8 +67,7 @@ class Canvas:
     def polylines(self, pieces: list[np.ndarray], grey: int, width: int, *, antialias: bool = False,
                   curve_id: int = 0) -> None:
         """Draw open polylines (page coordinates) of ``width`` px; when ``curve_id`` is set, claim the
-        pixels in ``ids`` with the same geometry drawn without anti-aliasing, plus the pixels an
-        anti-aliased pen covers at least half."""
+        pixels in ``ids`` with the same geometry drawn without anti-aliasing."""
         if not pieces:
             return
         width = int(np.clip(width, 1, 10))
@@ -86,22 +85,6 @@ class Canvas:
             cv2.polylines(self.image, fixed, False, int(grey), thickness, line_type, SHIFT)
             if curve_id:
                 cv2.polylines(self.ids, fixed, False, int(curve_id), thickness, cv2.LINE_8, SHIFT)
-                if antialias:
-                    self._claim_half_covered(converted, starts, ends, thickness, curve_id)
-
-    def _claim_half_covered(self, converted: np.ndarray, starts, ends, thickness: int, curve_id: int) -> None:
-        """An anti-aliased pen also inks the pixels it covers at least half: they are the curve too."""
-        pad = thickness + 2
-        lo = np.maximum(converted.min(axis=0) // ONE - pad, 0)
-        hi = np.minimum(converted.max(axis=0) // ONE + pad + 1, (self.width, self.height))
-        if np.any(hi <= lo):
-            return
-        shifted = converted - (lo * ONE).astype(np.int32)
-        coverage = np.zeros((int(hi[1] - lo[1]), int(hi[0] - lo[0])), np.uint8)
-        cv2.polylines(coverage, [shifted[a:b] for a, b in zip(starts, ends, strict=True)], False, 255, thickness,
-                      cv2.LINE_AA, SHIFT)
-        window = self.ids[lo[1] : hi[1], lo[0] : hi[0]]
-        window[(coverage >= 128) & (window == 0)] = curve_id
 
     def hline(self, y: float, x0: float, x1: float, grey: int, width: int, antialias: bool = False,
               pattern: list[float] | None = None) -> None:
