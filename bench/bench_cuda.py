@@ -1,7 +1,7 @@
 """The CUDA path of inference, checked against the CPU path in the same run.
 
 For each weights file: segments a 3,000 × 12,000 log-like page (the page of ``bench_inference.py``) on
-CUDA in fp16 (the default there), bf16 and fp32, and on the CPU (fp32, all cores) as the baseline;
+CUDA in fp16, bf16 and fp32 (the default there), and on the CPU (fp32, all cores) as the baseline;
 prints MP/s and how many curve pixels each CUDA path labels like the CPU fp32 path. Then digitizes the
 bundled sample on CUDA and on the CPU and compares the traced values.
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             pixels, fast, max(1, args.repeats - 2), device="cpu", precision="fp32", threads=os.cpu_count()
         )
         rows = {"cpu fp32 (baseline)": {"mp_s": round(mp / cpu_s, 2), "ratio": 1.0, "curve_agreement": 1.0}}
-        for precision in ("auto", "bf16", "fp32"):
+        for precision in ("fp16", "bf16", "fp32"):
             gpu_model = prepare_for_inference(copy.deepcopy(model))
             seconds, classes = timed_segmentation(pixels, gpu_model, args.repeats, device="cuda", precision=precision)
             rows[f"cuda {precision}"] = {
