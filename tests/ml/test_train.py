@@ -143,3 +143,17 @@ def test_training_records_its_device_and_refuses_a_missing_gpu(tmp_path, monkeyp
     with pytest.raises(ModelError, match="no CUDA GPU"):
         _run(_config(device="cuda"), tmp_path / "cuda")
     assert not (tmp_path / "cuda" / "checkpoint.pt").exists()
+
+
+def test_every_shipped_training_config_loads():
+    from pathlib import Path
+
+    from veerdesk.ml.data import TRAIN_SEED_MIN
+    from veerdesk.ml.train import load_train_config
+
+    configs = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.json"))
+    assert configs
+    for path in configs:
+        config = load_train_config(path)
+        assert config.train_seed >= TRAIN_SEED_MIN > config.val_seed, path.name
+        assert config.device in ("auto", "cpu", "cuda"), path.name
