@@ -143,6 +143,8 @@ def test_training_records_its_device_and_refuses_a_missing_gpu(tmp_path, monkeyp
     with pytest.raises(ModelError, match="no CUDA GPU"):
         _run(_config(device="cuda"), tmp_path / "cuda")
     assert not (tmp_path / "cuda" / "checkpoint.pt").exists()
+    with pytest.raises(ModelError, match="device must be"):
+        _config(device="gpu")
 
 
 def test_every_shipped_training_config_loads():

@@ -82,6 +82,8 @@ class TrainConfig:
             raise ModelError(f"train_seed must be ≥ {TRAIN_SEED_MIN} (lower seeds are held out for evaluation)")
         if self.val_seed >= TRAIN_SEED_MIN:
             raise ModelError(f"val_seed must be < {TRAIN_SEED_MIN} so validation never sees training pages")
+        if not isinstance(self.device, str) or not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
+            raise ModelError(f"device must be 'auto', 'cpu' or 'cuda[:N]', not {self.device!r}")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
