@@ -3,9 +3,10 @@ import shutil
 
 import lasio
 import pytest
-from .conftest import draw_sheet
 
 from veerdesk.cli import main
+
+from .conftest import draw_sheet
 
 
 def read_status(path):
