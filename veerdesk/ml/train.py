@@ -253,7 +253,8 @@ def train(
     log_path = out / "log.jsonl"
     checkpoint_path = out / CHECKPOINT_NAME
 
-    model = build_model(config.model)
+    # On the device before the optimizer exists: a resumed optimizer state is then loaded onto it too.
+    model = build_model(config.model).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     state: dict[str, Any] = {
         "step": 0,
@@ -293,8 +294,6 @@ def train(
         # resumed model is re-validated at once and becomes the new reference "best".
         state["best_score"] = None
 
-    # Module.to moves parameters in place, so the optimizer (and its resumed state) follows them.
-    model = model.to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
     model.train()
