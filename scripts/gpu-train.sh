@@ -8,7 +8,9 @@
 #   CONFIGS=finetune INIT=resources/models/veernet-small.safetensors CUDA_CHECK=0 MINUTES=3 OUT=... bash scripts/gpu-train.sh
 #
 # The machine it was written for: one GPU, 16 cores, python3 with CUDA torch, no network. Packages the
-# image lacks (lasio) come as wheels in .whl/ (see the device notes in the closing note of the session).
+# image lacks (lasio, for the digitize check) may be put as wheels in .whl/ beside the repo root, e.g.
+# `pip download --no-deps --only-binary=:all: -d .whl lasio` on a machine with network; they are
+# installed into /tmp/site first.
 set -u
 MINUTES=${MINUTES:-7}
 OUT=$(realpath "${OUT:?set OUT to the folder that receives the results}")
