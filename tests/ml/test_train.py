@@ -120,7 +120,7 @@ def test_cancel_flag_stops_training_and_keeps_a_checkpoint(tmp_path):
 def test_resume_after_a_generator_change_revalidates_and_resets_best(tmp_path, monkeypatch):
     import veerdesk.ml.train as train_module
 
-    monkeypatch.setattr(train_module, "synth_crop_stream", standin_stream)
+    monkeypatch.setattr(train_module, "synth_crop_stream", lambda seed, crop, classes: standin_stream(seed, crop))
     monkeypatch.setattr(train_module, "generator_fingerprint", lambda: "old")
     list(train(_config(max_steps=3), tmp_path, minutes=10))
     monkeypatch.setattr(train_module, "generator_fingerprint", lambda: "new")

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from veerdesk.core.classes import NON_SOLID, SOLID
 from veerdesk.core.layout import Layout
 from veerdesk.synth import generate_page
-from veerdesk.synth.page import NON_SOLID, SOLID
 from veerdesk.synth.traces import drawn_columns
 
 SMALL = {"width": 700, "height": 900}

@@ -57,6 +57,7 @@ class SegmentationResult:
     tiles: int
     skipped_tiles: int
     extra: dict = field(default_factory=dict)
+    classes: int = 3  # the model's class scheme (veerdesk.core.classes): 4 gives dotted curves their own class
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -78,6 +79,12 @@ class RunSettings:
     def describe(self) -> str:
         fmt = ", channels_last" if self.channels_last else ""
         return f"{self.device.type} {self.precision}{fmt}"
+
+
+def model_classes(model: torch.nn.Module) -> int:
+    """How many classes the model labels (3 for a stand-in without a VeerNet config)."""
+    config = getattr(model, "config", None)
+    return int(getattr(config, "classes", 3))
 
 
 def choose_settings(device: str | torch.device = "auto", precision: str = "auto") -> RunSettings:
@@ -195,7 +202,7 @@ def segment_page(
         )
     yield SegmentationResult(
         class_map, confidence, settings.describe(), settings.precision, time.perf_counter() - start,
-        len(tiles), skipped,
+        len(tiles), skipped, classes=model_classes(model),
     )
 
 

@@ -2,7 +2,9 @@
 
 numpy / OpenCV only (no torch, no Qt), so it runs on a truth mask as well as on a model's output.
 
-For every track and every mask class used by its curves (1 = solid, 2 = dashed/dotted/dashdot):
+For every track and every mask class used by its curves (1 = solid, 2 = dashed/dotted/dashdot; with a
+four-class model, 3 = dotted where the track also holds a dashed or dash-dot curve, see
+:func:`curve_pixel_classes`):
 
 1. **Runs.** Each row of the track's column range is split into runs of that class, with the stroke
    thickness (distance transform) and the size of the blob each run belongs to.
@@ -45,11 +47,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from veerdesk.core.classes import DOTTED, NON_SOLID, SOLID, style_class
 from veerdesk.core.curves import CurveTrace, bridge_gaps, interpolate_series
 from veerdesk.core.layout import Curve, Layout, Track
 
-SOLID_CLASS = 1
-NONSOLID_CLASS = 2
+SOLID_CLASS = SOLID
+NONSOLID_CLASS = NON_SOLID
+DOTTED_CLASS = DOTTED
 # Longest gap (rows) bridged by interpolation, per style: dashed/dotted curves have gaps by design.
 MAX_GAP_ROWS = {"solid": 12, "dashed": 60, "dotted": 40, "dashdot": 60}
 # A piece that has seen nothing for this many rows is closed (the curve stopped or left the page).
@@ -76,8 +80,29 @@ CLOSE_KERNEL = np.ones((3, 3), np.uint8)
 THICKNESS_REACH_PX = 24  # strokes are never thicker; longer runs are along the stroke, not across it
 
 
-def class_of(curve: Curve) -> int:
-    return SOLID_CLASS if curve.style == "solid" else NONSOLID_CLASS
+def class_of(curve: Curve, classes: int = 3) -> int:
+    """The class id of the curve's pixels under the ``classes``-class scheme."""
+    return style_class(curve.style, classes)
+
+
+def curve_pixel_classes(track: Track, classes: int = 3) -> dict[str, tuple[int, ...]]:
+    """For each curve of ``track`` (by mnemonic), the class ids of the pixels that may be its ink.
+
+    Under the four-class scheme a dotted curve reads only dotted pixels when the track also holds a dashed
+    or dash-dot curve: that is the split the extra class is for. Otherwise dotted and non-solid pixels are
+    one class to it, so a stretch the model calls by the other broken style is not lost.
+    """
+    styles = {c.style for c in track.curves}
+    split = classes == 4 and "dotted" in styles and bool(styles & {"dashed", "dashdot"})
+    out = {}
+    for curve in track.curves:
+        if curve.style == "solid":
+            out[curve.mnemonic] = (SOLID_CLASS,)
+        elif split:
+            out[curve.mnemonic] = (class_of(curve, classes),)
+        else:
+            out[curve.mnemonic] = (NONSOLID_CLASS, DOTTED_CLASS) if classes == 4 else (NONSOLID_CLASS,)
+    return out
 
 
 # --------------------------------------------------------------------------- runs
@@ -106,10 +131,10 @@ def _empty_runs() -> Runs:
     return Runs(np.zeros(0, np.int64), empty, empty, empty, empty, empty)
 
 
-def find_runs(class_map: np.ndarray, confidence: np.ndarray | None, cls: int | None, rows: tuple[int, int],
-              cols: tuple[int, int], chunk_rows: int | None = None) -> Runs:
-    """Runs of ``cls`` pixels (any curve class when None) per row in ``class_map[rows, cols]``, in row
-    chunks so memory stays bounded."""
+def find_runs(class_map: np.ndarray, confidence: np.ndarray | None, cls: int | tuple[int, ...] | None,
+              rows: tuple[int, int], cols: tuple[int, int], chunk_rows: int | None = None) -> Runs:
+    """Runs of ``cls`` pixels (a class id, a tuple of them, or any curve class when None) per row in
+    ``class_map[rows, cols]``, in row chunks so memory stays bounded."""
     r0, r1 = rows
     c0, c1 = cols
     chunk_rows = chunk_rows or CHUNK_ROWS
@@ -117,7 +142,12 @@ def find_runs(class_map: np.ndarray, confidence: np.ndarray | None, cls: int | N
     for y in range(r0, r1, chunk_rows):
         y1 = min(r1, y + chunk_rows)
         block = np.asarray(class_map[y:y1, c0:c1])
-        hit = block != 0 if cls is None else block == cls
+        if cls is None:
+            hit = block != 0
+        elif isinstance(cls, tuple):
+            hit = block == cls[0] if len(cls) == 1 else np.isin(block, cls)
+        else:
+            hit = block == cls
         if not hit.any():
             continue
         padded = np.zeros((hit.shape[0], hit.shape[1] + 2), dtype=np.int8)
@@ -845,8 +875,10 @@ def trace_pieces(pieces: list[Piece], track: Track, curve: Curve, rows: tuple[in
     return CurveTrace(curve.mnemonic, depth, values, np.where(np.isfinite(values), np.nan_to_num(conf_grid), 0.0))
 
 
-def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: Layout) -> dict[str, CurveTrace]:
-    """Trace every layout curve through the class map; see the module docstring."""
+def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: Layout, *,
+                 classes: int = 3) -> dict[str, CurveTrace]:
+    """Trace every layout curve through the class map (in the ``classes``-class scheme of the model that
+    made it); see the module docstring."""
     height, width = class_map.shape
     depth = layout.depth_grid()
     grid_rows = layout.depth.row_at_depth(depth)
@@ -855,9 +887,10 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
     for track in layout.tracks:
         c0 = max(0, int(math.floor(track.x0)))
         c1 = min(width, int(math.ceil(track.x1)))
-        groups: dict[int, list[Curve]] = {}
+        pixel_classes = curve_pixel_classes(track, classes)
+        groups: dict[tuple[int, ...], list[Curve]] = {}
         for curve in track.curves:
-            groups.setdefault(class_of(curve), []).append(curve)
+            groups.setdefault(pixel_classes[curve.mnemonic], []).append(curve)
         for cls, curves in groups.items():
             # A track whose curves are all of one class takes any curve pixel as evidence: a model that
             # calls a stretch of a solid curve "dashed" should not cost that stretch.

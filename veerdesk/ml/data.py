@@ -19,8 +19,9 @@ TRAIN_SEED_MIN = 1_000_000
 StreamFactory = Callable[[int, int], Iterator[tuple[np.ndarray, np.ndarray]]]
 
 
-def synth_crop_stream(seed: int, crop: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The real generator's crop stream (imported lazily: synth may be absent in a partial checkout)."""
+def synth_crop_stream(seed: int, crop: int, classes: int = 3) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The real generator's crop stream (imported lazily: synth may be absent in a partial checkout), with
+    masks in the ``classes``-class scheme."""
     try:
         from veerdesk.synth import CropStream
     except ImportError:
@@ -28,7 +29,7 @@ def synth_crop_stream(seed: int, crop: int) -> Iterator[tuple[np.ndarray, np.nda
             from veerdesk.synth.crops import CropStream
         except ImportError as exc:
             raise ModelError("the synthetic generator (veerdesk.synth.CropStream) is not available") from exc
-    return iter(CropStream(seed, crop=crop))
+    return iter(CropStream(seed, crop=crop, classes=classes))
 
 
 def to_batch(images: list[np.ndarray], masks: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from veerdesk.core.classes import to_three_classes
 from veerdesk.core.errors import ModelError
 from veerdesk.ml.data import TRAIN_SEED_MIN
 from veerdesk.ml.metrics import ClassCounts, SegmentationScores, curve_group_counts
@@ -74,8 +75,8 @@ def segment_simple(
 
 
 Segmenter = Callable[[torch.nn.Module, np.ndarray], tuple[np.ndarray, np.ndarray]]
-# (class_map, confidence, layout) -> {mnemonic: trace with .value on layout.depth_grid()}
-Tracer = Callable[[np.ndarray, np.ndarray, Any], dict[str, Any]]
+# (class_map, confidence, layout, classes=N) -> {mnemonic: trace with .value on layout.depth_grid()}
+Tracer = Callable[..., dict[str, Any]]
 
 
 def _curve_fit(truth: np.ndarray, traced: np.ndarray, log_scale: bool) -> tuple[float, float]:
@@ -147,6 +148,7 @@ def evaluate_pages(
     segment = segmenter or segment_simple
     segmenter_name = getattr(segment, "__qualname__", type(segment).__name__)
     overall = SegmentationScores(CLASS_NAMES)
+    n_classes = int(getattr(getattr(model, "config", None), "classes", 3))
     by_group: dict[str, ClassCounts] = defaultdict(ClassCounts)
     fits_by_group: dict[str, list[tuple[float, float]]] = defaultdict(list)
     notes: list[str] = []
@@ -155,9 +157,11 @@ def evaluate_pages(
     for i in range(pages):
         page = factory(seed + i, width=width, height=height)
         t0 = time.perf_counter()
-        classes, confidence = segment(model, page.image)
+        full_classes, confidence = segment(model, page.image)
         seconds += time.perf_counter() - t0
         megapixels += page.image.size / 1e6
+        # Pixel scores in the seed's three classes (the truth's scheme); the tracer reads the model's own.
+        classes = to_three_classes(full_classes)
         page_scores = SegmentationScores(CLASS_NAMES)
         page_scores.update(classes, page.mask)
         overall.merge(page_scores)
@@ -169,7 +173,7 @@ def evaluate_pages(
             for name, counts in curve_group_counts(classes, page.mask, curve_ids, classes_and_groups).items():
                 by_group[name].add(counts)
         if tracer is not None and curves:
-            traces = tracer(classes, confidence, page.layout)
+            traces = tracer(full_classes, confidence, page.layout, classes=n_classes)
             for (_, track, curve), names in groups:
                 truth = page.truth.get(curve.mnemonic)
                 if truth is None:

@@ -21,6 +21,7 @@ weights get their own model card (parent weights and hash, projects used, metric
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -37,6 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from veerdesk.core.classes import style_class, to_three_classes
 from veerdesk.core.errors import CancelledError, ModelError, ProjectError, VeerDeskError
 from veerdesk.core.image import load_page
 from veerdesk.core.layout import Layout
@@ -149,11 +151,13 @@ def rasterize_corrections(
     *,
     tolerance: int = BAND_TOLERANCE_PX,
     low_confidence: float = LOW_CONFIDENCE,
+    classes: int = 3,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
     """Labels for one sheet from its corrected traces: ``(labels, anchors, samples, stroke widths)``.
 
     ``traces``: mnemonic -> CurveTrace (depth ascending, value NaN where absent); ``reviewed``: per curve,
     the per-sample reviewed flags. See the module docstring for what is labelled and what is ignored.
+    Labels follow the ``classes``-class scheme of the model to be tuned (``veerdesk.core.classes``).
     """
     h, w = pixels.shape
     window = np.ones((2 * tolerance + 1,) * 2, np.uint8)
@@ -227,7 +231,7 @@ def rasterize_corrections(
             core = np.zeros((h, c1 - c0), np.uint8)
             _draw(band, runs, int(round(width)) + 2 * tolerance)
             _draw(core, runs, int(round(width)) + 2)
-            cls = 1 if curve.style == "solid" else 2
+            cls = style_class(curve.style, classes)
             if np.count_nonzero(band & ink_u8) > CROWDED_BAND * max(1, np.count_nonzero(band)):
                 # Ink everywhere around the trace (fills, dense grids, black bilevel scans): the stroke
                 # cannot be told from its surroundings, so only a thin line under the trace is labelled.
@@ -271,7 +275,7 @@ def find_projects(folder: str | os.PathLike) -> list[Path]:
     return sorted(p for p in root.rglob(f"*{PROJECT_SUFFIX}") if p.is_file() and not p.name.startswith(RECOVERY_PREFIX))
 
 
-def load_corrected_sheet(path: str | os.PathLike) -> CorrectedSheet | None:
+def load_corrected_sheet(path: str | os.PathLike, classes: int = 3) -> CorrectedSheet | None:
     """The sheet of one project as training data, or None when nobody has reviewed any of it."""
     path = Path(path)
     data = load_project(path)
@@ -288,7 +292,7 @@ def load_corrected_sheet(path: str | os.PathLike) -> CorrectedSheet | None:
     threshold = data.settings.get("review_threshold", LOW_CONFIDENCE)
     threshold = float(threshold) if isinstance(threshold, (int, float)) else LOW_CONFIDENCE
     labels, anchors, samples, widths = rasterize_corrections(
-        pixels, doc.layout, doc.traces, reviewed, low_confidence=threshold
+        pixels, doc.layout, doc.traces, reviewed, low_confidence=threshold, classes=classes
     )
     if len(samples) == 0:
         return None
@@ -400,11 +404,12 @@ def sheet_metrics(model: VeerNet, sheets: list[CorrectedSheet], *, bf16: bool, t
             t0 = time.perf_counter()
             classes, _ = segment_simple(model, sheet.pixels, tile=tile, bf16=bf16)
             seconds += time.perf_counter() - t0
-            valid = sheet.labels != IGNORE
-            scores.update(
-                np.where(valid, classes, 0).astype(np.uint8), np.where(valid, sheet.labels, 0).astype(np.uint8)
-            )
-            rows, cols, cls = sheet.samples[:, 0], sheet.samples[:, 1], sheet.samples[:, 2]
+            # Scored in the seed's three classes, whatever scheme the model labels in.
+            classes, labels = to_three_classes(classes), to_three_classes(sheet.labels)
+            valid = labels != IGNORE
+            scores.update(np.where(valid, classes, 0).astype(np.uint8), np.where(valid, labels, 0).astype(np.uint8))
+            rows, cols = sheet.samples[:, 0], sheet.samples[:, 1]
+            cls = to_three_classes(sheet.samples[:, 2])
             for c in (1, 2):
                 near = cv2.dilate((classes == c).astype(np.uint8), np.ones((1, 5), np.uint8)) > 0
                 pick = cls == c
@@ -502,16 +507,17 @@ def finetune(
     weights, out = Path(weights), Path(out)
     if out.resolve() == weights.resolve():
         raise ModelError("write the fine-tuned weights to a new file (--out), not over the weights they start from")
-    factory = stream_factory or synth_crop_stream
     torch.set_num_threads(max(1, settings.threads))
     torch.manual_seed(settings.seed)
     started = time.perf_counter()
+    model, config, parent_card = load_model(weights, inference=False)
+    factory = stream_factory or functools.partial(synth_crop_stream, classes=config.classes)
 
     paths = [Path(p) for p in projects] if isinstance(projects, list) else find_projects(projects)
     sheets, skipped = [], []
     for path in paths:
         try:
-            sheet = load_corrected_sheet(path)
+            sheet = load_corrected_sheet(path, config.classes)
         except VeerDeskError as exc:
             skipped.append(f"{path.name}: {exc}")
             continue
@@ -527,7 +533,6 @@ def finetune(
     train_sheets = [s for s in sheets if s.source in train_paths]
     held_sheets = [s for s in sheets if s.source in held_paths]
 
-    model, config, parent_card = load_model(weights, inference=False)
     bf16 = settings.bf16 if settings.bf16 is not None else use_bf16_default()
     loss_config = _parent_loss_config(parent_card)
     synth_check = (

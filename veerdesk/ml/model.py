@@ -21,10 +21,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from veerdesk.core.classes import CLASS_SCHEMES
 from veerdesk.core.errors import ModelError
 
 ARCHITECTURE = "veernet-small"
-CLASS_NAMES = ("background", "solid", "non-solid")
+CLASS_NAMES = CLASS_SCHEMES[3]
 
 
 # A card is user-supplied data: check types and sane ranges before any tensor is allocated.

@@ -17,6 +17,7 @@ resume the schedule spans the time already spent plus the new budget.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -240,7 +241,8 @@ def train(
 ) -> Iterator[TrainEvent]:
     """Train until the time budget (or ``max_steps``) is spent; yields progress events."""
     config = load_train_config(config_source)
-    factory = stream_factory or synth_crop_stream
+    # The generator's masks in the model's class scheme (a partial is picklable for spawned loader workers).
+    factory = stream_factory or functools.partial(synth_crop_stream, classes=config.model.classes)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(max(1, config.threads))
@@ -283,7 +285,7 @@ def train(
         model.load_state_dict(initial.state_dict())
         resumed_from = f"weights {init}"
     generator_changed = False
-    if factory is synth_crop_stream:
+    if stream_factory is None:
         # Which generator code fed which steps (the generator evolves between resumed runs).
         sources = list(state["generator_sources"])
         fingerprint = generator_fingerprint()

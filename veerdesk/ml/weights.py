@@ -19,8 +19,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from veerdesk.core.atomic import atomic_output, atomic_write_text
+from veerdesk.core.classes import CLASS_SCHEMES
 from veerdesk.core.errors import ModelError
-from veerdesk.ml.model import ARCHITECTURE, CLASS_NAMES, ModelConfig, VeerNet, build_model, prepare_for_inference
+from veerdesk.ml.model import ARCHITECTURE, ModelConfig, VeerNet, build_model, prepare_for_inference
 
 WEIGHTS_ENV = "VEERDESK_WEIGHTS"
 DEFAULT_WEIGHTS_NAME = "veernet-small.safetensors"
@@ -125,10 +126,9 @@ def load_model(
         differences = _config_differences(config, expected)
         if differences:
             raise ModelError(f"model {path.name} has a different configuration: " + "; ".join(differences))
-    elif config.class_names != CLASS_NAMES:
-        raise ModelError(
-            f"model {path.name} predicts classes {list(config.class_names)}, VeerDesk needs {list(CLASS_NAMES)}"
-        )
+    elif config.class_names not in CLASS_SCHEMES.values():
+        known = " or ".join(str(list(names)) for names in CLASS_SCHEMES.values())
+        raise ModelError(f"model {path.name} predicts classes {list(config.class_names)}, VeerDesk needs {known}")
     try:
         state = load_file(str(path), device="cpu")
     except (SafetensorError, OSError) as exc:

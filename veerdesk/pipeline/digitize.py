@@ -188,7 +188,7 @@ def digitize(
 
     t = time.perf_counter()
     yield Progress("trace", 0, 1, 0.9, "tracing curves")
-    traces = trace_curves(segmentation.class_map, segmentation.confidence, layout)
+    traces = trace_curves(segmentation.class_map, segmentation.confidence, layout, classes=segmentation.classes)
     timings["trace_s"] = time.perf_counter() - t
     check_cancel()  # a cancel while tracing must not turn into a finished run
     timings["total_s"] = time.perf_counter() - start

@@ -25,12 +25,15 @@ class CropStream:
     ``curve_bias``: share of crops centred on a track with curves (the rest anywhere on the page).
     ``min_curve_pixels``: a curve-biased crop with fewer curve pixels is redrawn (up to two times).
     ``with_ids``: also yield the curve-owner map (then items are 3-tuples).
+    ``classes``: the mask's class scheme (3: background/solid/non-solid; 4: dotted apart, see
+    ``veerdesk.core.classes``).
     """
 
     def __init__(self, seed: int, crop: int = 512, *, curve_bias: float = 0.85, margin: int = 24,
                  clean: bool = False, min_curve_pixels: int | None = None, with_ids: bool = False,
-                 width=None, height=None) -> None:
+                 width=None, height=None, classes: int = 3) -> None:
         self.seed = int(seed)
+        self.classes = classes
         self.crop = int(crop)
         self.curve_bias = curve_bias
         self.margin = int(margin)
@@ -68,7 +71,7 @@ class CropStream:
         s = slice(self.margin, self.margin + self.crop)
         image = np.ascontiguousarray(image[s, s])
         ids = np.ascontiguousarray(ids[s, s])
-        mask = class_lookup(design.layout)[ids]
+        mask = class_lookup(design.layout, self.classes)[ids]
         return (image, mask, ids) if self.with_ids else (image, mask)
 
     def _window_row(self, design: PageDesign, rng: np.random.Generator, biased: bool) -> int:

@@ -7,14 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from veerdesk.core.classes import style_class
 from veerdesk.core.layout import Layout
 from veerdesk.synth.artefacts import apply_artefacts
 from veerdesk.synth.canvas import Canvas
 from veerdesk.synth.design import PageDesign, design_page
 from veerdesk.synth.render import render_content
 from veerdesk.synth.traces import fine_depths, fine_factor, make_signals
-
-BACKGROUND, SOLID, NON_SOLID = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -27,11 +26,11 @@ class SyntheticPage:
     style: dict[str, Any]
 
 
-def class_lookup(layout: Layout) -> np.ndarray:
-    """Mask class of each curve id (index 0 = no curve)."""
+def class_lookup(layout: Layout, classes: int = 3) -> np.ndarray:
+    """Mask class of each curve id (index 0 = no curve) under the ``classes``-class scheme."""
     lut = np.zeros(256, np.uint8)
     for k, (_, _, curve) in enumerate(layout.curves(), start=1):
-        lut[k] = SOLID if curve.style == "solid" else NON_SOLID
+        lut[k] = style_class(curve.style, classes)
     return lut
 
 
