@@ -85,3 +85,49 @@ def test_traces_live_on_the_layout_grid_with_confidence_only_where_present(all_s
             assert np.array_equal(trace.depth, grid)
             assert (trace.confidence[~trace.present] == 0).all()
             assert (trace.confidence[trace.present] > 0).all()
+
+
+def test_curve_pixel_classes_split_dotted_only_beside_dashed_or_dashdot():
+    from veerdesk.core.layout import Curve, Track
+    from veerdesk.inference.trace import curve_pixel_classes
+
+    def track(*styles):
+        curves = tuple(Curve(f"C{i}", "", 0.0, 1.0, style=s) for i, s in enumerate(styles))
+        return Track(0.0, 100.0, "linear", curves)
+
+    assert curve_pixel_classes(track("dashed", "dotted"), 3) == {"C0": (2,), "C1": (2,)}
+    assert curve_pixel_classes(track("dashed", "dotted", "solid"), 4) == {"C0": (2,), "C1": (3,), "C2": (1,)}
+    assert curve_pixel_classes(track("dashdot", "dotted"), 4) == {"C0": (2,), "C1": (3,)}
+    # Alone among broken styles, a dotted (or dashed) curve keeps every broken-line pixel.
+    assert curve_pixel_classes(track("dotted", "solid"), 4) == {"C0": (2, 3), "C1": (1,)}
+    assert curve_pixel_classes(track("dotted", "dotted"), 4) == {"C0": (2, 3), "C1": (2, 3)}
+
+
+def test_a_dotted_class_of_its_own_keeps_dotted_and_dashed_curves_apart():
+    """Tracks holding a dotted and a dashed or dash-dot curve, traced from the truth in both schemes."""
+    from veerdesk.synth.page import class_lookup
+
+    three, four = [], []
+    for seed in range(400, 440):
+        page = synth.generate_page(seed, clean=True, width=(1200, 1600), height=(1200, 1600))
+        mixed = [t for t in page.layout.tracks
+                 if "dotted" in {c.style for c in t.curves} and {c.style for c in t.curves} & {"dashed", "dashdot"}]
+        if not mixed:
+            continue
+        four_mask = class_lookup(page.layout, 4)[page.curve_ids]
+        traced3 = trace_curves(page.mask, None, page.layout)
+        traced4 = trace_curves(four_mask, None, page.layout, classes=4)
+        for track in mixed:
+            for curve in track.curves:
+                if curve.style == "solid":
+                    continue
+                truth = page.truth[curve.mnemonic]
+                pair = [truth, traced3[curve.mnemonic].value, traced4[curve.mnemonic].value]
+                if track.scale == "log":
+                    pair = [np.log10(v) for v in pair]
+                three.append(r_squared(pair[0], pair[1]))
+                four.append(r_squared(pair[0], pair[2]))
+    # Measured on these 40 pages (59 curves): median 0.950 → 0.996, share ≥ 0.9 from 56 % to 86 %.
+    assert len(four) >= 30
+    assert np.nanmedian(four) >= 0.99
+    assert np.nanmean(np.asarray(four) >= 0.9) >= np.nanmean(np.asarray(three) >= 0.9) + 0.2

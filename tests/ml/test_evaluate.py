@@ -92,3 +92,28 @@ def test_evaluation_on_two_small_generated_pages(tmp_path):
     assert report["pixel"]["background"]["pixels"] > 0
     assert "all curves" in report["pixel_by_curve_group"]
     assert any(name.startswith("width") for name in report["pixel_by_curve_group"])
+
+
+def test_a_four_class_model_is_scored_in_three_classes_and_traced_in_its_own():
+    from veerdesk.core.classes import CLASS_SCHEMES
+    from veerdesk.ml.model import ModelConfig
+
+    config = ModelConfig(channels=TINY_MODEL.channels, attention_heads=2, classes=4, class_names=CLASS_SCHEMES[4])
+    model = prepare_for_inference(build_model(config))
+    seen = {}
+
+    def segmenter(model, pixels):
+        page = standin_page(0, width=64, height=96)
+        four = np.where(page.mask == 2, 3, page.mask).astype(np.uint8)  # every broken-line pixel called dotted
+        return four, np.full(pixels.shape, 255, np.uint8)
+
+    def tracer(class_map, confidence, layout, classes=3):
+        seen["classes"], seen["max"] = classes, int(class_map.max())
+        return {}
+
+    report = evaluate_pages(
+        model, pages=1, seed=0, width=64, height=96, page_factory=standin_page, segmenter=segmenter, tracer=tracer
+    )
+    assert set(report["pixel"]) == {"background", "solid", "non-solid"}
+    assert report["pixel"]["non-solid"]["f1"] == 1.0  # dotted pixels count as the seed's non-solid class
+    assert seen == {"classes": 4, "max": 3}

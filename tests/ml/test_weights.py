@@ -74,3 +74,17 @@ def test_default_path_follows_environment(monkeypatch, tmp_path):
     assert default_weights_path().parts[-3:] == ("resources", "models", "veernet-small.safetensors")
     monkeypatch.setenv(WEIGHTS_ENV, str(tmp_path / "w.safetensors"))
     assert default_weights_path() == tmp_path / "w.safetensors"
+
+
+def test_a_four_class_model_loads_and_other_class_names_are_refused(tmp_path):
+    from veerdesk.core.classes import CLASS_SCHEMES
+
+    config = ModelConfig(channels=TINY_MODEL.channels, attention_heads=2, classes=4, class_names=CLASS_SCHEMES[4])
+    save_weights(build_model(config), tmp_path / "four.safetensors")
+    model, loaded, _ = load_model(tmp_path / "four.safetensors")
+    assert loaded.class_names == ("background", "solid", "dashed", "dotted")
+    odd = ModelConfig(channels=TINY_MODEL.channels, attention_heads=2, classes=4,
+                      class_names=("background", "solid", "dotted", "dashed"))
+    save_weights(build_model(odd), tmp_path / "odd.safetensors")
+    with pytest.raises(ModelError, match="predicts classes"):
+        load_model(tmp_path / "odd.safetensors")

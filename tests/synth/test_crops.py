@@ -36,3 +36,18 @@ def test_ids_match_mask_and_clean_crops_have_ink_under_the_mask():
         if mask.any():
             paper = np.median(image[mask == 0])
             assert np.mean(image[mask > 0] < paper - 25) > 0.95
+
+
+def test_four_class_masks_only_set_dotted_curves_apart():
+    from veerdesk.core.classes import to_three_classes
+
+    three = CropStream(4242, crop=160, with_ids=True)
+    four = CropStream(4242, crop=160, with_ids=True, classes=4)
+    seen_dotted = False
+    for _ in range(12):
+        image3, mask3, ids3 = next(three)
+        image4, mask4, ids4 = next(four)
+        assert np.array_equal(image3, image4) and np.array_equal(ids3, ids4)
+        assert np.array_equal(to_three_classes(mask4), mask3)
+        seen_dotted |= bool((mask4 == 3).any())
+    assert seen_dotted

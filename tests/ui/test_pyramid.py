@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,3 +65,15 @@ def test_area_levels_have_the_documented_shape():
         rows, cols = pyr.tile_grid(level)
         last = pyr.tile(level, rows - 1, cols - 1)
         assert (rows - 1) * 128 + last.shape[0] == h and (cols - 1) * 128 + last.shape[1] == w
+
+
+def test_mask_colours_paint_a_four_class_models_dotted_pixels_like_other_broken_lines():
+    from PySide6.QtGui import QColor
+
+    from veerdesk.ui.tiles import mask_colors
+
+    table = mask_colors(QColor("red"), QColor("blue"), True, True, 0.5)
+    assert table[3].name() == table[2].name() == QColor("blue").name()
+    assert table[3].alphaF() == pytest.approx(0.5, abs=0.01)
+    hidden = mask_colors(QColor("red"), QColor("blue"), True, False, 0.5)
+    assert hidden[2].alphaF() == hidden[3].alphaF() == 0.0
