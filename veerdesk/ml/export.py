@@ -17,9 +17,10 @@ from typing import Any
 import torch
 
 from veerdesk.core.atomic import atomic_write_text
+from veerdesk.core.classes import CLASS_SCHEMES
 from veerdesk.core.errors import ModelError, VeerDeskError
 from veerdesk.ml.evaluate import DEFAULT_PAGE_SIZE, evaluate_pages, format_report
-from veerdesk.ml.model import count_parameters
+from veerdesk.ml.model import CLASS_NAMES, count_parameters
 from veerdesk.ml.provenance import generator_fingerprint
 from veerdesk.ml.weights import load_model, save_weights
 
@@ -50,14 +51,20 @@ def target_lines(heldout: dict[str, Any]) -> list[str]:
     return lines
 
 
-def model_card_markdown(name: str, card: dict[str, Any], digest: str) -> str:
+def model_card_markdown(name: str, card: dict[str, Any], digest: str, class_names: tuple[str, ...] = CLASS_NAMES) -> str:
     heldout = card.get("heldout_eval", {})
+    if tuple(class_names) == CLASS_SCHEMES[4]:
+        labels = ["labelling each pixel background / solid curve / dashed or dash-dot curve / dotted curve.",
+                  "Scores below fold dotted into non-solid, as the seed's three classes (and the truth) have it."]
+    else:
+        labels = [f"labelling each pixel {' / '.join(class_names)} (non-solid: dashed, dotted, dash-dot)."]
     lines = [
         f"# {name}",
         "",
         "VeerNet-small: residual encoder-decoder (space-to-depth stem, 5 levels, BatchNorm, one transformer",
-        "layer at the bottleneck, sub-pixel head) labelling each pixel background / solid curve /",
-        "non-solid curve (dashed, dotted, dash-dot). Trained only on VeerDesk's synthetic generator.",
+        "layer at the bottleneck, sub-pixel head)",
+        *labels,
+        "Trained only on VeerDesk's synthetic generator.",
         "",
         f"- SHA-256 of the weights: `{digest}`",
         f"- Parameters: {card.get('parameters')}",
@@ -131,7 +138,7 @@ def export_run(
     document = save_weights(model, out_path, card=card)
     atomic_write_text(
         Path(out_path).with_suffix(".md"),
-        model_card_markdown(Path(out_path).name, card, document["sha256"]),
+        model_card_markdown(Path(out_path).name, card, document["sha256"], config.class_names),
         keep_backup=False,
     )
     return card
