@@ -1,7 +1,8 @@
-"""Usage: python bench/export_shipped_model.py [RUN] [OUT]
+"""Usage: python bench/export_shipped_model.py [RUN] [OUT] [EXTRA.json]
 
 Pick best vs latest of runs/train1 on selection pages (seeds 500-503), export the winner with a
-held-out card (seeds 0-7, with recovered-curve R² through veerdesk.inference.trace_curves)."""
+held-out card (seeds 0-7, with recovered-curve R² through veerdesk.inference.trace_curves). EXTRA.json, if
+given, is merged into the card (lineage the run folder does not know, e.g. how its start weights were made)."""
 import json
 import os
 import sys
@@ -26,7 +27,8 @@ for which in ("best", "latest"):
     scores[which] = {"steps": card["steps"], "strict_f1_solid": f1[0], "strict_f1_non_solid": f1[1], "mean": sum(f1) / 2}
     print(which, scores[which], flush=True)
 chosen = max(scores, key=lambda k: scores[k]["mean"])
-extra = {"selection": {"rule": "higher mean strict curve F1 on pages seeds 500-503 (2000x3000)", "scores": scores, "chosen": chosen}}
+extra = json.load(open(sys.argv[3], encoding="utf-8")) if len(sys.argv) > 3 else {}
+extra |= {"selection": {"rule": "higher mean strict curve F1 on pages seeds 500-503 (2000x3000)", "scores": scores, "chosen": chosen}}
 card = export_run(run, out, which=chosen, pages=8, seed=0, tracer=trace_curves, card_extra=extra)
 print(format_report(card["heldout_eval"]))
 print(json.dumps({"chosen": chosen, "steps": card["steps"]}))
