@@ -36,8 +36,9 @@ def png_bytes(name: str, array: np.ndarray) -> bytes:
 
 
 def mask_files(folder: str | os.PathLike, stem: str, result: DigitizeResult) -> dict[Path, bytes]:
-    """``stem.classes.png`` (0/1/2 as stored), ``stem.classes-view.png`` (for eyes) and ``stem.confidence.png``,
-    encoded for :func:`write_result` (the folder is created, nothing is written into it)."""
+    """``stem.classes.png`` (class ids as stored: 0–2, or 0–3 from a four-class model),
+    ``stem.classes-view.png`` (for eyes; dotted shown as non-solid) and ``stem.confidence.png``, encoded for
+    :func:`write_result` (the folder is created, nothing is written into it)."""
     out = Path(folder)
     try:
         out.mkdir(parents=True, exist_ok=True)
