@@ -77,6 +77,7 @@ def model_card_markdown(name: str, card: dict[str, Any], digest: str, class_name
         f"- Wall time: {card.get('wall_time_s')} s; precision {card.get('precision')}",
         f"- Hardware: {card.get('hardware')}",
         f"- Exported: {card.get('exported')}",
+        *([f"- Lineage: {card['lineage']}"] if card.get("lineage") else []),
         "",
         "## Held-out synthetic evaluation",
         "",
