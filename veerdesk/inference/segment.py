@@ -47,7 +47,8 @@ class TileDone:
 
 @dataclass
 class SegmentationResult:
-    """Per-pixel classes (0 background, 1 solid curve, 2 non-solid curve) and confidence (max prob × 255)."""
+    """Per-pixel classes (0 background, 1 solid curve, 2 non-solid curve; 3 dotted curve from a four-class
+    model, see ``classes``) and confidence (max prob × 255)."""
 
     class_map: np.ndarray
     confidence: np.ndarray
