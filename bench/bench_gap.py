@@ -70,7 +70,7 @@ def tracing_error(model, image: np.ndarray, page) -> float:
     """Median over curves of the mean column error as a share of the track width (a missed sample
     counts 0.5, any sample at most 1): continuous, so weak and strong runs are both ranked."""
     seg = run_segmentation(image, model, device="cpu")
-    traces = trace_curves(seg.class_map, seg.confidence, page.layout)
+    traces = trace_curves(seg.class_map, seg.confidence, page.layout, classes=seg.classes)
     errors = []
     for _, track, curve in page.layout.curves():
         truth = page.truth.get(curve.mnemonic)

@@ -146,7 +146,7 @@ def speed(args) -> list[tuple[str, Timer]]:
         for name, seconds in best.items():
             print(f"  {name:40s} {seconds:6.2f} s {band_mp / seconds:6.2f} MP/s {base / seconds:6.2f}x")
     with Timer() as t:
-        trace_curves(result.class_map, result.confidence, layout)
+        trace_curves(result.class_map, result.confidence, layout, classes=result.classes)
     rows.append(("trace_curves (1 thread)", t))
     with Timer() as t:
         run_to_result(digitize(pixels, layout, model=fast, device="cpu"))

@@ -68,8 +68,8 @@ def main() -> None:
     scores: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
     for seed in range(s0, s1):
         page = generate_page(seed, width=width, height=height)
-        classes, confidence = model_masks(page, seed, Path(args.cache), args.weights)
-        traced = trace_curves(classes, confidence, page.layout)
+        classes, confidence, scheme = model_masks(page, seed, Path(args.cache), args.weights)
+        traced = trace_curves(classes, confidence, page.layout, classes=scheme)
         from_truth = trace_curves(page.mask, None, page.layout)
         for k, (_, track, curve) in enumerate(page.layout.curves(), start=1):
             truth = page.truth[curve.mnemonic]

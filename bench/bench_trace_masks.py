@@ -30,11 +30,13 @@ from veerdesk.synth import generate_page  # noqa: E402
 _MODELS: dict = {}
 
 
-def model_masks(page, seed: int, cache: Path, weights: str | None) -> tuple[np.ndarray, np.ndarray]:
+def model_masks(page, seed: int, cache: Path, weights: str | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """(class map, confidence, the model's class count), cached by seed."""
     path = cache / f"page{seed}.npz"
     if path.is_file():
         data = np.load(path)
-        return data["classes"], data["confidence"]
+        scheme = int(data["scheme"]) if "scheme" in data.files else 3
+        return data["classes"], data["confidence"], scheme
     import torch
 
     from veerdesk.inference.segment import run_segmentation
@@ -47,8 +49,8 @@ def model_masks(page, seed: int, cache: Path, weights: str | None) -> tuple[np.n
     result = run_segmentation(page.image, model, device="cpu")
     classes, confidence = np.asarray(result.class_map), np.asarray(result.confidence)
     cache.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, classes=classes, confidence=confidence)
-    return classes, confidence
+    np.savez_compressed(path, classes=classes, confidence=confidence, scheme=result.classes)
+    return classes, confidence, result.classes
 
 
 def column_error(track, curve, truth: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -93,9 +95,9 @@ def main() -> None:
     trace_s = 0.0
     for seed in range(s0, s1):
         page = generate_page(seed, width=width, height=height)
-        classes, confidence = model_masks(page, seed, cache, args.weights)
+        classes, confidence, scheme = model_masks(page, seed, cache, args.weights)
         t = time.perf_counter()
-        traced = trace_curves(classes, confidence, page.layout)
+        traced = trace_curves(classes, confidence, page.layout, classes=scheme)
         trace_s += time.perf_counter() - t
         truth_traced = trace_curves(page.mask, None, page.layout) if args.truth else None
         for _, track, curve in page.layout.curves():
