@@ -159,3 +159,18 @@ def test_every_shipped_training_config_loads():
         config = load_train_config(path)
         assert config.train_seed >= TRAIN_SEED_MIN > config.val_seed, path.name
         assert config.device in ("auto", "cpu", "cuda"), path.name
+
+
+def test_the_configs_that_continue_the_shipped_weights_describe_them():
+    # README's "continue training" command and scripts/gpu-train.sh's finetune config must match the
+    # weights in resources/models, or --init refuses them.
+    from pathlib import Path
+
+    from veerdesk.ml.model import ModelConfig
+    from veerdesk.ml.train import load_train_config
+    from veerdesk.ml.weights import default_weights_path, read_card
+
+    root = Path(__file__).resolve().parents[2]
+    shipped = ModelConfig.from_dict(read_card(default_weights_path())["config"])
+    for name in ("train-small-stage3-4class.json", "train-gpu-finetune.json"):
+        assert load_train_config(root / "configs" / name).model == shipped, name
