@@ -23,6 +23,7 @@ import torch
 from veerdesk.core.errors import CancelledError, ModelError
 from veerdesk.inference.tiling import Tile, plan_tiles
 from veerdesk.ml.device import cpu_supports_bf16, resolve_device
+from veerdesk.ml.model import model_classes
 
 # A kept region whose every pixel is brighter than this is blank paper: no ink, nothing to segment.
 PAPER_LEVEL = 250
@@ -80,12 +81,6 @@ class RunSettings:
     def describe(self) -> str:
         fmt = ", channels_last" if self.channels_last else ""
         return f"{self.device.type} {self.precision}{fmt}"
-
-
-def model_classes(model: torch.nn.Module) -> int:
-    """How many classes the model labels (3 for a stand-in without a VeerNet config)."""
-    config = getattr(model, "config", None)
-    return int(getattr(config, "classes", 3))
 
 
 def choose_settings(device: str | torch.device = "auto", precision: str = "auto") -> RunSettings:

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from veerdesk.core.classes import to_three_classes
+from veerdesk.core.classes import style_class, to_three_classes
 from veerdesk.core.errors import ModelError
 from veerdesk.ml.data import TRAIN_SEED_MIN
 from veerdesk.ml.metrics import ClassCounts, SegmentationScores, curve_group_counts
-from veerdesk.ml.model import CLASS_NAMES
+from veerdesk.ml.model import CLASS_NAMES, model_classes
 
 DEFAULT_PAGE_SIZE = (2000, 3000)  # width, height: the small end of the generator's page sizes
 PageFactory = Callable[..., Any]  # (seed, width=, height=) -> page with image, mask, layout, truth
@@ -148,7 +148,7 @@ def evaluate_pages(
     segment = segmenter or segment_simple
     segmenter_name = getattr(segment, "__qualname__", type(segment).__name__)
     overall = SegmentationScores(CLASS_NAMES)
-    n_classes = int(getattr(getattr(model, "config", None), "classes", 3))
+    n_classes = model_classes(model)
     by_group: dict[str, ClassCounts] = defaultdict(ClassCounts)
     fits_by_group: dict[str, list[tuple[float, float]]] = defaultdict(list)
     notes: list[str] = []
@@ -169,7 +169,7 @@ def evaluate_pages(
         groups = _curve_groups(page, curves)
         curve_ids = getattr(page, "curve_ids", None)
         if curve_ids is not None and groups:
-            classes_and_groups = [(1 if curve.style == "solid" else 2, names) for (_, _, curve), names in groups]
+            classes_and_groups = [(style_class(curve.style), names) for (_, _, curve), names in groups]
             for name, counts in curve_group_counts(classes, page.mask, curve_ids, classes_and_groups).items():
                 by_group[name].add(counts)
         if tracer is not None and curves:

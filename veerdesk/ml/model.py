@@ -293,6 +293,12 @@ def build_model(config: ModelConfig | None = None) -> VeerNet:
     return VeerNet(config or ModelConfig())
 
 
+def model_classes(model: nn.Module) -> int:
+    """How many classes the model labels (3 for a stand-in without a VeerNet config)."""
+    config = getattr(model, "config", None)
+    return int(getattr(config, "classes", 3))
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
