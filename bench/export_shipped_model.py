@@ -1,34 +1,64 @@
-"""Usage: python bench/export_shipped_model.py [RUN] [OUT] [EXTRA.json]
+"""Usage: python bench/export_shipped_model.py [RUN] [OUT] [EXTRA.json] [--candidates PATH ...]
 
-Pick best vs latest of runs/train1 on selection pages (seeds 500-503), export the winner with a
-held-out card (seeds 0-7, with recovered-curve R² through veerdesk.inference.trace_curves). EXTRA.json, if
-given, is merged into the card (lineage the run folder does not know, e.g. how its start weights were made)."""
+Choose the weights to ship and export them with a held-out card.
+
+- **Selection** (seeds 500-531, 32 pages of 2000x3000): median recovered-curve R² through the product's
+  tiled segmentation and tracer, ties broken by the share of curves with R² >= 0.9. Candidates are RUN's
+  best and latest checkpoints, plus any --candidates (e.g. the weights shipped now, so that a run that does
+  not beat them is not exported).
+- **Card** (seeds 0-23, 24 pages): pixel scores and recovered curves of the winner (``veerdesk eval --pages
+  24 --seed 0`` reproduces it). EXTRA.json, if given, is merged into the card (lineage the run folder does
+  not know, e.g. how its start weights were made).
+
+Selection pages and card pages never overlap, and both lie below the training seeds.
+"""
 import json
 import os
 import sys
 
+import numpy as np
 import torch
 
-from veerdesk.inference import trace_curves
+from veerdesk.inference import segment_for_eval, trace_curves
 from veerdesk.ml.evaluate import evaluate_pages, format_report
 from veerdesk.ml.export import export_run
 from veerdesk.ml.weights import load_model
 
-run = sys.argv[1] if len(sys.argv) > 1 else "runs/train1"
-out = sys.argv[2] if len(sys.argv) > 2 else "resources/models/veernet-small.safetensors"
+SELECTION_SEED, SELECTION_PAGES = 500, 32
+CARD_PAGES = 24
+
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+extra_candidates = sys.argv[sys.argv.index("--candidates") + 1:] if "--candidates" in sys.argv else []
+args = [a for a in args if a not in extra_candidates]
+run = args[0] if len(args) > 0 else "runs/train1"
+out = args[1] if len(args) > 1 else "resources/models/veernet-small.safetensors"
+extra = json.load(open(args[2], encoding="utf-8")) if len(args) > 2 else {}
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+candidates = {which: f"{run}/{which}.safetensors" for which in ("best", "latest")
+              if os.path.exists(f"{run}/{which}.safetensors")}
+candidates |= {path: path for path in extra_candidates}
 scores = {}
-torch.set_num_threads(1)
-for which in ("best", "latest"):
-    if not os.path.exists(f"{run}/{which}.safetensors"):
-        continue
-    model, _, card = load_model(f"{run}/{which}.safetensors")
-    report = evaluate_pages(model, pages=4, seed=500)
-    f1 = [report["pixel"][c]["f1"] for c in ("solid", "non-solid")]
-    scores[which] = {"steps": card["steps"], "strict_f1_solid": f1[0], "strict_f1_non_solid": f1[1], "mean": sum(f1) / 2}
-    print(which, scores[which], flush=True)
-chosen = max(scores, key=lambda k: scores[k]["mean"])
-extra = json.load(open(sys.argv[3], encoding="utf-8")) if len(sys.argv) > 3 else {}
-extra |= {"selection": {"rule": "higher mean strict curve F1 on pages seeds 500-503 (2000x3000)", "scores": scores, "chosen": chosen}}
-card = export_run(run, out, which=chosen, pages=8, seed=0, tracer=trace_curves, card_extra=extra)
+for name, path in candidates.items():
+    model, _, card = load_model(path)
+    report = evaluate_pages(model, pages=SELECTION_PAGES, seed=SELECTION_SEED, segmenter=segment_for_eval,
+                            tracer=trace_curves)
+    summary = report["curves_by_group"]["all curves"]
+    scores[name] = {"steps": card.get("steps"), "median_r2": summary["median_r2"],
+                    "share_r2_0.9": summary.get("share_r2_0.9"), "median_coverage": summary["median_coverage"],
+                    "strict_f1_solid": report["pixel"]["solid"]["f1"],
+                    "strict_f1_non_solid": report["pixel"]["non-solid"]["f1"]}
+    print(name, scores[name], flush=True)
+chosen = max(scores, key=lambda k: (round(scores[k]["median_r2"], 3), scores[k]["share_r2_0.9"] or 0.0))
+print(json.dumps({"chosen": chosen}))
+if chosen not in ("best", "latest"):
+    print(f"{chosen} beats the run's checkpoints: nothing exported")
+    sys.exit(0)
+extra |= {"selection": {"rule": f"highest median recovered-curve R² (ties: share >= 0.9) on pages seeds "
+                                 f"{SELECTION_SEED}-{SELECTION_SEED + SELECTION_PAGES - 1} (2000x3000) through "
+                                 "the product's tiled segmentation and tracer",
+                        "scores": scores, "chosen": chosen}}
+card = export_run(run, out, which=chosen, pages=CARD_PAGES, seed=0, segmenter=segment_for_eval, tracer=trace_curves,
+                  card_extra=extra)
 print(format_report(card["heldout_eval"]))
 print(json.dumps({"chosen": chosen, "steps": card["steps"]}))

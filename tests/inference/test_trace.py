@@ -3,7 +3,7 @@ import pytest
 from trace_drawing import draw_curve, draw_pattern, make_layout
 
 from veerdesk.core.curves import coverage_of, r_squared
-from veerdesk.inference.trace import RowClusters, despike, find_runs, trace_curves
+from veerdesk.inference.trace import RowClusters, despike, find_runs, place_wraps, trace_curves, wrap_rule
 
 H, W = 400, 300
 
@@ -273,3 +273,37 @@ def test_a_stray_stroke_in_a_dotted_curves_gap_is_not_taken_for_the_curve():
     x = layout.tracks[0].column_at_value(sp.value, layout.tracks[0].curves[0].scale)
     assert not np.any(np.abs(x[(rows > 170) & (rows < 230)] - 216) < 20)
     assert r_squared(truth, sp.value) > 0.99
+
+
+def _track(x0=0.0, x1=100.0, backup=True):
+    curve = {"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 100}
+    if backup:
+        curve["backup"] = {"left": 100, "right": 200}
+    layout = make_layout(one_track([curve], x0=x0, x1=x1), height=H)
+    track = layout.tracks[0]
+    return track, wrap_rule(track, track.curves[0])
+
+
+def test_wrap_placement_is_decided_for_all_pieces_at_once():
+    # A curve hovering at the wrap edge: first just past it (drawn at the left edge, on the backup scale),
+    # then back on the main scale at the right edge. Placing the second piece against the first (taken on
+    # the main scale) put it a track width left of the track, where no scale exists.
+    track, rule = _track()
+    rows_a, rows_b = np.arange(0, 50), np.arange(52, 100)
+    first = np.linspace(10, 2, rows_a.size)  # just past 100 on the backup scale
+    second = np.linspace(98, 90, rows_b.size)  # back under 100 on the main scale
+    assert place_wraps([(rows_a, first), (rows_b, second)], rule, track) == [track.width, 0.0]
+
+
+def test_wrap_placement_prefers_the_main_scale_and_brings_back_unwrapped_pieces():
+    track, rule = _track()
+    rows = np.arange(0, 40)
+    assert place_wraps([(rows, np.linspace(30, 60, rows.size))], rule, track) == [0.0]
+    # A curve without a backup scale, followed together with one that has: the group's tracker may hand
+    # it a piece unwrapped past the right edge; only the track holds a scale for it.
+    plain, no_wrap = _track(backup=False)
+    assert place_wraps([(rows, np.linspace(130, 160, rows.size))], no_wrap, plain) == [-plain.width]
+    # Pieces far apart in depth are placed independently.
+    far = np.arange(400, 440)
+    assert place_wraps([(rows, np.linspace(10, 2, rows.size)), (far, np.linspace(10, 30, far.size))], rule,
+                       track) == [0.0, 0.0]

@@ -3,7 +3,15 @@ import pytest
 from ml_standin import TINY_MODEL, standin_page
 
 from veerdesk.core.errors import ModelError
-from veerdesk.ml.evaluate import _curve_fit, _simple_tiles, evaluate, evaluate_pages, format_report, segment_simple
+from veerdesk.ml.evaluate import (
+    UNRECOVERED_R2,
+    _curve_fit,
+    _simple_tiles,
+    evaluate,
+    evaluate_pages,
+    format_report,
+    segment_simple,
+)
 from veerdesk.ml.model import build_model, prepare_for_inference
 from veerdesk.ml.weights import save_weights
 
@@ -74,6 +82,10 @@ def test_report_splits_by_curve_group_and_scores_recovered_curves():
     fits = report["curves_by_group"]
     assert fits["style solid"]["median_r2"] == 1.0 and fits["style solid"]["median_coverage"] == 1.0
     assert fits["style dashed"]["median_coverage"] == 0.0
+    # A curve the tracer did not recover at all is a failure in the median and the shares, not left out.
+    assert fits["style dashed"]["median_r2"] == UNRECOVERED_R2
+    assert fits["style solid"]["share_r2_0.99"] == 1.0 and fits["style dashed"]["share_r2_0.9"] == 0.0
+    assert fits["all curves"]["share_r2_0.9"] == 0.5
     assert report["notes"] == []
     assert "recovered style solid" in format_report(report)
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SegmentationResult", "TileDone", "segment_page", "trace_curves"]
+__all__ = ["SegmentationResult", "TileDone", "segment_for_eval", "segment_page", "trace_curves"]
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so that ``from veerdesk.inference import trace_curves`` never imports torch.
-    if name in ("segment_page", "SegmentationResult", "TileDone", "run_segmentation"):
+    if name in ("segment_page", "SegmentationResult", "TileDone", "run_segmentation",
+                "segment_for_eval"):
         from veerdesk.inference import segment
 
         return getattr(segment, name)

@@ -209,3 +209,14 @@ def run_segmentation(pixels: np.ndarray, model: torch.nn.Module, **kwargs) -> Se
         result = event
     assert isinstance(result, SegmentationResult)
     return result
+
+
+def segment_for_eval(model: torch.nn.Module, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(class map, confidence) through the same tiled path (device, precision) ``veerdesk digitize`` takes.
+
+    Evaluation and the model card plug this in so that their recovered-curve figures describe the
+    product: the tracer's identity decisions are sensitive enough that a different tiling moves them.
+    """
+    result = run_segmentation(pixels, model)
+    return np.asarray(result.class_map), np.asarray(result.confidence)
+

@@ -499,10 +499,15 @@ def split_feature(runs: Runs, curves: list[Curve]) -> tuple[np.ndarray, list[int
     return runs.thickness, curve_ranks(curves)
 
 
-def assign_pieces(pieces: list[Piece], curves: list[Curve], rows: tuple[int, int]) -> list[list[Piece]]:
+def assign_pieces(pieces: list[Piece], curves: list[Curve], rows: tuple[int, int],
+                  wrap_width: list[float | None] | None = None) -> list[list[Piece]]:
     """Give each piece to one curve: pieces overlapping in depth belong to different curves; a piece
     continues the curve whose trace ends (or resumes) nearest to it; the feature (blob size or stroke
-    thickness) decides when it separates the curves clearly, and breaks ties otherwise."""
+    thickness) decides when it separates the curves clearly, and breaks ties otherwise.
+
+    ``wrap_width[c]`` is the track width when curve ``c`` has a backup scale: its pieces may lie a track
+    width apart in unwrapped columns and still continue each other (the tracker unwraps each piece on
+    its own), so nearness is measured modulo that width."""
     k = len(curves)
     out: list[list[Piece]] = [[] for _ in curves]
     if k == 1 or not pieces:
@@ -542,7 +547,8 @@ def assign_pieces(pieces: list[Piece], curves: list[Curve], rows: tuple[int, int
         if separable and by_feature in free:
             choice = by_feature
         else:
-            scores = {c: _continuity(u_curve[c], idx, centre) for c in free}
+            scores = {c: _continuity(u_curve[c], idx, centre, period=wrap_width[c] if wrap_width else None)
+                      for c in free}
             known = {c: v for c, v in scores.items() if v is not None}
             if known:
                 choice = min(known, key=known.get)
@@ -581,18 +587,25 @@ def curve_ranks(curves: list[Curve]) -> list[int]:
     return [WEIGHT_RANK[c.weight] * 10 + DASH_RANK[c.style] for c in curves]
 
 
-def _continuity(u_curve: np.ndarray, idx: np.ndarray, centre: np.ndarray, reach: int = 300) -> float | None:
-    """How far (px) the piece's ends lie from the curve's known trace just before and after it."""
+def _continuity(u_curve: np.ndarray, idx: np.ndarray, centre: np.ndarray, reach: int = 300,
+                period: float | None = None) -> float | None:
+    """How far (px) the piece's ends lie from the curve's known trace just before and after it (modulo
+    ``period`` for a curve that wraps)."""
+
+    def miss(a: float, b: float) -> float:
+        d = abs(a - b)
+        return min(d % period, period - d % period) if period else d
+
     known = np.flatnonzero(np.isfinite(u_curve))
     if known.size == 0:
         return None
     costs = []
     before = known[known < idx[0]]
     if before.size and idx[0] - before[-1] <= reach:
-        costs.append(abs(u_curve[before[-1]] - centre[0]) + 0.05 * (idx[0] - before[-1]))
+        costs.append(miss(u_curve[before[-1]], centre[0]) + 0.05 * (idx[0] - before[-1]))
     after = known[known > idx[-1]]
     if after.size and after[0] - idx[-1] <= reach:
-        costs.append(abs(u_curve[after[0]] - centre[-1]) + 0.05 * (after[0] - idx[-1]))
+        costs.append(miss(u_curve[after[0]], centre[-1]) + 0.05 * (after[0] - idx[-1]))
     return min(costs) if costs else None
 
 
@@ -629,13 +642,15 @@ def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Tr
             continue
         claimed[idx[~overlap]] = True
         accepted.append((p, ~overlap))
-    # Then, down the page, each piece is placed against the stitched row just before it (or just after):
-    # of its unwrapped copies (±track width, when the curve can wrap) the one that continues it. A short
-    # piece sitting in another piece's gap far off that piece's path is a fragment of something else.
-    # _settle_wrap then picks the absolute placement of each connected stretch.
+    # Then, down the page, each piece is placed on the main or the backup scale (see place_wraps) and
+    # written in. A short piece sitting in another piece's gap far off that piece's path is a fragment of
+    # something else.
+    accepted.sort(key=lambda item: int(np.asarray(item[0].rows)[item[1]][0]))
+    shifts = place_wraps([(np.asarray(p.rows)[take] - r0, 0.5 * (np.asarray(p.lo)[take] + np.asarray(p.hi)[take]))
+                          for p, take in accepted], wrap, track)
     placed = np.zeros(n, dtype=bool)
     centre = np.full(n, np.nan)
-    for p, take in sorted(accepted, key=lambda item: int(np.asarray(item[0].rows)[item[1]][0])):
+    for (p, take), shift in zip(accepted, shifts, strict=True):
         idx = np.asarray(p.rows)[take] - r0
         lo, hi = np.asarray(p.lo)[take], np.asarray(p.hi)[take]
         mid = 0.5 * (lo + hi)
@@ -643,15 +658,6 @@ def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Tr
         before, after = known[known < idx[0]], known[known > idx[-1]]
         near_before = int(before[-1]) if before.size and idx[0] - before[-1] <= ALIGN_REACH_ROWS else None
         near_after = int(after[0]) if after.size and after[0] - idx[-1] <= ALIGN_REACH_ROWS else None
-        ref_before, ref_after = (near_before, None) if near_before is not None else (None, near_after)
-        shift = 0.0
-        if len(wrap.shifts) > 1 and (ref_before is not None or ref_after is not None):
-            wrapped = min((track.width, -track.width),
-                          key=lambda s: _placement_miss(mid, s, centre, ref_before, ref_after))
-            miss_wrapped = _placement_miss(mid, wrapped, centre, ref_before, ref_after)
-            if miss_wrapped < 0.2 * track.width and miss_wrapped < _placement_miss(mid, 0.0, centre, ref_before,
-                                                                                    ref_after):
-                shift = wrapped
         inside_gap = (near_before is not None and near_after is not None
                       and idx[0] - near_before <= MAX_GAP_ROWS["dashed"]
                       and near_after - idx[-1] <= MAX_GAP_ROWS["dashed"])
@@ -662,7 +668,6 @@ def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Tr
         out.lo[idx], out.hi[idx] = lo + shift, hi + shift
         out.confidence[idx] = np.asarray(p.confidence)[take]
         centre[idx] = mid + shift
-    _settle_wrap(out, wrap, track)
     return out
 
 
@@ -677,34 +682,57 @@ def _placement_miss(mid: np.ndarray, shift: float, centre: np.ndarray, before: i
     return min(misses) if misses else 0.0
 
 
-def _settle_wrap(clusters: RowClusters, wrap: WrapRule, track: Track) -> None:
-    """Whether the curve is on the main or the backup scale is only known relative to its wrap crossings:
-    move the whole stitched curve by the multiple of the track width that puts the most samples where a
-    scale exists (the main scale, or beyond an edge the backup continues) and, of those, most on the main
-    scale (in place)."""
-    if len(wrap.shifts) == 1:
-        return
-    present = np.flatnonzero(np.isfinite(clusters.lo))
-    if not present.size:
-        return
+# Placing pieces on the main or the backup scale (place_wraps): a sample outside every scale costs this
+# much (px) per row, so validity beats continuity; the backup scale costs this much per row, so of two
+# equally continuous placements the main scale wins.
+OFF_SCALE_COST_PX = 50.0
+BACKUP_COST_PX = 0.02
+
+
+def place_wraps(pieces: list[tuple[np.ndarray, np.ndarray]], wrap: WrapRule, track: Track) -> list[float]:
+    """Shift (0 or ± track width) of each piece, given in depth order as (rows, unwrapped centre columns).
+
+    Whether a piece lies on the main or the backup scale is decided for all pieces at once (Viterbi over
+    the pieces in depth order): each piece must lie where a scale exists (inside the track, or beyond an
+    edge the backup continues), consecutive pieces should continue each other (the miss between one's end
+    and the next one's start, when they are close enough in depth to be related), and the main scale wins
+    ties. Deciding piece by piece against the one before let a single wrong call (a curve hovering at the
+    wrap edge, a stroke on the track border) shift everything after it by a track width.
+    """
+    if not pieces:
+        return []
+    # Every piece may move by a track width either way, whatever the curve's own rule: when several curves
+    # are followed together, the tracker unwraps with the rule of the group, so a piece of a curve without
+    # a backup scale may come unwrapped too. Validity (the curve's own rule) decides.
+    shifts = np.array([-track.width, 0.0, track.width])
     # A pen pegged at an edge draws its stroke a pixel or two past it: that is still the main scale.
     slack = max(3.0, 0.01 * track.width)
     lowest = track.x0 - (track.width if wrap.left else slack)
     highest = track.x1 + (track.width if wrap.right else slack)
-    # Stretches further apart than the placement reach were placed independently: settle each alone.
-    for part in np.split(present, np.flatnonzero(np.diff(present) > ALIGN_REACH_ROWS) + 1):
-        centre = 0.5 * (clusters.lo[part] + clusters.hi[part])
-
-        def fit(shift: float, centre: np.ndarray = centre) -> tuple[int, int]:
-            u = centre + shift
-            valid = np.count_nonzero((u >= lowest) & (u <= highest))
-            main = np.count_nonzero((u >= track.x0 - slack) & (u <= track.x1 + slack))
-            return valid, main
-
-        best = max((k * track.width for k in (0, 1, -1, 2, -2)), key=fit)
-        if best:
-            clusters.lo[part] += best
-            clusters.hi[part] += best
+    unary = np.array([[OFF_SCALE_COST_PX * np.count_nonzero((mid + s < lowest) | (mid + s > highest))
+                       + (BACKUP_COST_PX * mid.size if s else 0.0) for s in shifts] for _, mid in pieces])
+    cost = unary[0].copy()
+    back = np.zeros((len(pieces), shifts.size), dtype=np.int64)
+    for i in range(1, len(pieces)):
+        rows_prev, mid_prev = pieces[i - 1]
+        rows, mid = pieces[i]
+        gap = int(rows[0]) - int(rows_prev[-1])
+        if gap > ALIGN_REACH_ROWS:
+            pair = np.zeros((shifts.size, shifts.size))
+        else:
+            # Miss (px) between the previous piece's end and this one's start, capped at half a track width
+            # (beyond that the pieces are unrelated whichever way they are placed).
+            miss = np.abs((mid_prev[-1] + shifts)[:, None] - (mid[0] + shifts)[None, :])
+            pair = np.minimum(miss, 0.5 * track.width)
+        total = cost[:, None] + pair
+        back[i] = np.argmin(total, axis=0)
+        cost = total[back[i], np.arange(shifts.size)] + unary[i]
+    state = int(np.argmin(cost))
+    chosen = [state]
+    for i in range(len(pieces) - 1, 0, -1):
+        state = int(back[i][state])
+        chosen.append(state)
+    return [float(shifts[k]) for k in reversed(chosen)]
 
 
 # Rows a stretch may span and still be taken for a mis-link (an excursion to something else and back).
@@ -920,7 +948,8 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
             feature, _ = split_feature(runs, curves)
             pieces = track_runs(runs, rows, max_tracks=len(curves) + 2, lost_after=lost, wrap=group_wrap,
                                 share=True, feature=feature)
-            for curve, own in zip(curves, assign_pieces(pieces, curves, rows), strict=True):
+            periods = [track.width if len(rule.shifts) > 1 else None for rule in rules]
+            for curve, own in zip(curves, assign_pieces(pieces, curves, rows, periods), strict=True):
                 thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
                 out[curve.mnemonic] = trace_pieces(own, track, curve, rows, grid_rows, depth, thickness)
     return {c.mnemonic: out[c.mnemonic] for _, _, c in layout.curves()}

@@ -97,15 +97,23 @@ def _curve_fit(truth: np.ndarray, traced: np.ndarray, log_scale: bool) -> tuple[
     return r2, coverage
 
 
+# A curve that is not recovered at all (R² undefined) counts in the median as this, i.e. as a failure.
+UNRECOVERED_R2 = -1e6
+
+
 def _median_summary(values: dict[str, list[tuple[float, float]]]) -> dict[str, dict[str, float]]:
+    """Per group: median R² over all its curves (unrecovered ones count as failures), median coverage,
+    and the shares of curves recovered with R² ≥ 0.9 and ≥ 0.99."""
     out = {}
     for key, pairs in sorted(values.items()):
-        r2 = [r for r, _ in pairs if math.isfinite(r)]
+        r2 = np.array([r if math.isfinite(r) else UNRECOVERED_R2 for r, _ in pairs], dtype=float)
         cov = [c for _, c in pairs if math.isfinite(c)]
         out[key] = {
             "curves": len(pairs),
-            "median_r2": float(np.median(r2)) if r2 else float("nan"),
+            "median_r2": float(np.median(r2)) if r2.size else float("nan"),
             "median_coverage": float(np.median(cov)) if cov else float("nan"),
+            "share_r2_0.9": float(np.mean(r2 >= 0.9)) if r2.size else float("nan"),
+            "share_r2_0.99": float(np.mean(r2 >= 0.99)) if r2.size else float("nan"),
         }
     return out
 
@@ -256,6 +264,7 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(
             f"recovered {name:<22} n={s['curves']:<4} median R² {s['median_r2']:.4f} "
             f"coverage {s['median_coverage']:.3f}"
+            + (f"  R² ≥ 0.9: {s['share_r2_0.9']:.0%}, ≥ 0.99: {s['share_r2_0.99']:.0%}" if "share_r2_0.9" in s else "")
         )
     lines.extend(f"note: {note}" for note in report.get("notes", []))
     return "\n".join(lines)

@@ -30,6 +30,8 @@ TARGETS = (
     ("tolerant F1 solid", ("pixel", "solid", "tolerant_f1"), 0.95),
     ("tolerant F1 non-solid", ("pixel", "non-solid", "tolerant_f1"), 0.95),
     ("strict F1 background", ("pixel", "background", "f1"), 0.99),
+    ("median R² all curves (issue 6)", ("curves_by_group", "all curves", "median_r2"), 0.99),
+    ("median coverage all curves (issue 6)", ("curves_by_group", "all curves", "median_coverage"), 0.95),
     ("median R² solid curves", ("curves_by_group", "style solid", "median_r2"), 0.99),
     ("median R² dashed curves", ("curves_by_group", "style dashed", "median_r2"), 0.97),
     ("median R² dotted curves", ("curves_by_group", "style dotted", "median_r2"), 0.97),

@@ -1,5 +1,6 @@
-"""`veerdesk eval`: the ml layer's evaluation with the real tracer plugged in, so recovered-curve R² and
-coverage are reported beside the pixel metrics (ml may not import inference; this layer may)."""
+"""`veerdesk eval`: the ml layer's evaluation with the product's tiled segmentation and real tracer plugged
+in, so recovered-curve R² and coverage are reported beside the pixel metrics and describe what
+`veerdesk digitize` does (ml may not import inference; this layer may)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from veerdesk.inference import trace_curves
+    from veerdesk.inference import segment_for_eval, trace_curves
     from veerdesk.ml.cli_entry import run_eval as run_ml_eval
 
-    return run_ml_eval(args, tracer=trace_curves)
+    return run_ml_eval(args, segmenter=segment_for_eval, tracer=trace_curves)
