@@ -24,6 +24,9 @@ four-class model, 3 = dotted where the track also holds a dashed or dash-dot cur
    wide cluster from a near-horizontal stretch still matches). With a backup scale the tracker works in
    an *unwrapped* column ``u`` (``x ± track width``), so a trace leaving one edge and re-entering at the
    other stays one piece. The longest pieces win where two overlap (noise and short fragments lose).
+   Whether each piece lies on the main or the backup scale is then decided for all pieces of the curve at
+   once (:func:`place_wraps`): every sample must lie where a scale exists, consecutive pieces should
+   continue each other, and the main scale wins ties.
 5. **Sub-row geometry.** A stroke crosses the boundary between rows r-1 and r where their clusters overlap
    (or, for a near-horizontal stretch, in the gap between them): the middle of that overlap is a sample at
    y = r. The cluster centre is a sample at y = r + 0.5, unless the cluster sticks out past both crossings
@@ -620,7 +623,7 @@ class RowClusters:
 
 
 def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Track) -> RowClusters:
-    """Longest pieces first; re-align pieces the tracker started afresh on the other side of a wrap."""
+    """Longest pieces first; each placed on the main or the backup scale by :func:`place_wraps`."""
     r0, r1 = rows
     n = r1 - r0
     out = RowClusters(np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan))
