@@ -88,3 +88,12 @@ def test_a_four_class_model_loads_and_other_class_names_are_refused(tmp_path):
     save_weights(build_model(odd), tmp_path / "odd.safetensors")
     with pytest.raises(ModelError, match="predicts classes"):
         load_model(tmp_path / "odd.safetensors")
+
+
+def test_a_five_class_model_loads(tmp_path):
+    from veerdesk.core.classes import CLASS_SCHEMES
+
+    config = ModelConfig(channels=TINY_MODEL.channels, attention_heads=2, classes=5, class_names=CLASS_SCHEMES[5])
+    save_weights(build_model(config), tmp_path / "five.safetensors")
+    _, loaded, _ = load_model(tmp_path / "five.safetensors")
+    assert loaded.class_names[4] == "dash-dot"

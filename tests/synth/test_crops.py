@@ -51,3 +51,18 @@ def test_four_class_masks_only_set_dotted_curves_apart():
         assert np.array_equal(to_three_classes(mask4), mask3)
         seen_dotted |= bool((mask4 == 3).any())
     assert seen_dotted
+
+
+def test_five_class_masks_set_dash_dot_curves_apart_too():
+    from veerdesk.core.classes import DASHDOT, to_three_classes
+
+    three = CropStream(4343, crop=160, with_ids=True)
+    five = CropStream(4343, crop=160, with_ids=True, classes=5)
+    seen_dashdot = False
+    for _ in range(16):
+        image3, mask3, ids3 = next(three)
+        image5, mask5, ids5 = next(five)
+        assert np.array_equal(image3, image5) and np.array_equal(ids3, ids5)
+        assert np.array_equal(to_three_classes(mask5), mask3)
+        seen_dashdot |= bool((mask5 == DASHDOT).any())
+    assert seen_dashdot

@@ -73,7 +73,7 @@ def test_mask_colours_paint_a_four_class_models_dotted_pixels_like_other_broken_
     from veerdesk.ui.tiles import mask_colors
 
     table = mask_colors(QColor("red"), QColor("blue"), True, True, 0.5)
-    assert table[3].name() == table[2].name() == QColor("blue").name()
+    assert table[4].name() == table[3].name() == table[2].name() == QColor("blue").name()
     assert table[3].alphaF() == pytest.approx(0.5, abs=0.01)
     hidden = mask_colors(QColor("red"), QColor("blue"), True, False, 0.5)
-    assert hidden[2].alphaF() == hidden[3].alphaF() == 0.0
+    assert hidden[2].alphaF() == hidden[3].alphaF() == hidden[4].alphaF() == 0.0

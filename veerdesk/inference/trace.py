@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from veerdesk.core.classes import DOTTED, NON_SOLID, SOLID, style_class
+from veerdesk.core.classes import BROKEN_CLASSES, DASHDOT, DOTTED, NON_SOLID, SOLID, style_class
 from veerdesk.core.curves import CurveTrace, bridge_gaps, interpolate_series
 from veerdesk.core.layout import Curve, Layout, Track
 
@@ -94,24 +94,41 @@ def class_of(curve: Curve, classes: int = 3) -> int:
 def curve_pixel_classes(track: Track, classes: int = 3) -> dict[str, tuple[int, ...]]:
     """For each curve of ``track`` (by mnemonic), the class ids of the pixels that may be its ink.
 
-    Under the four-class scheme a dotted curve reads only dotted pixels when the track also holds a dashed
-    or dash-dot curve: that is the split the extra class is for. Otherwise dotted and non-solid pixels are
-    one class to it, so a stretch the model calls by the other broken style is not lost.
+    Each broken-line style present in the track reads its own class; a broken-line class no present style
+    owns goes to the present style the model most likely confused it with (dash-dot pixels to a dashed
+    curve, dotted ones to a dash-dot curve, ...), so a stretch the model calls by another broken style is
+    not lost. Under the four-class scheme that means: a dotted curve reads only dotted pixels when the
+    track also holds a dashed or dash-dot curve, and dotted and non-solid pixels are one class otherwise.
     """
-    styles = {c.style for c in track.curves}
-    split = classes == 4 and "dotted" in styles and bool(styles & {"dashed", "dashdot"})
+    owner: dict[int, set[str]] = {}
+    for curve in track.curves:
+        if curve.style != "solid":
+            owner.setdefault(class_of(curve, classes), set()).add(curve.style)
+    reads: dict[int, list[int]] = {cls: [cls] for cls in owner}
+    for cls in BROKEN_CLASSES[classes]:
+        if cls in owner:
+            continue
+        heir = next((c for c in CONFUSED_WITH[cls] if c in owner), None)
+        if heir is not None:
+            reads[heir].append(cls)
     out = {}
     for curve in track.curves:
         if curve.style == "solid":
             out[curve.mnemonic] = (SOLID_CLASS,)
-        elif split:
-            out[curve.mnemonic] = (class_of(curve, classes),)
         else:
-            out[curve.mnemonic] = (NONSOLID_CLASS, DOTTED_CLASS) if classes == 4 else (NONSOLID_CLASS,)
+            out[curve.mnemonic] = tuple(sorted(reads[class_of(curve, classes)]))
     return out
 
 
-# --------------------------------------------------------------------------- runs
+# For a broken-line class no curve of the track owns: the classes whose curves most likely drew its
+# pixels, nearest first (a dash-dot curve's dots look like dots, its dashes like dashes).
+CONFUSED_WITH: dict[int, tuple[int, ...]] = {
+    NON_SOLID: (DASHDOT, DOTTED),
+    DOTTED: (DASHDOT, NON_SOLID),
+    DASHDOT: (NON_SOLID, DOTTED),
+}
+
+
 @dataclass
 class Runs:
     """Runs of one class in one track's strip, sorted by (row, start); columns are page columns."""

@@ -58,6 +58,10 @@ def model_card_markdown(name: str, card: dict[str, Any], digest: str, class_name
     if tuple(class_names) == CLASS_SCHEMES[4]:
         labels = ["labelling each pixel background / solid curve / dashed or dash-dot curve / dotted curve.",
                   "Scores below fold dotted into non-solid, as the seed's three classes (and the truth) have it."]
+    elif tuple(class_names) == CLASS_SCHEMES[5]:
+        labels = ["labelling each pixel background / solid curve / dashed curve / dotted curve / dash-dot curve.",
+                  "Scores below fold dotted and dash-dot into non-solid, as the seed's three classes (and the",
+                  "truth) have it."]
     else:
         labels = [f"labelling each pixel {' / '.join(class_names)} (non-solid: dashed, dotted, dash-dot)."]
     lines = [

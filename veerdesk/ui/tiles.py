@@ -125,10 +125,11 @@ class TiledArrayItem(QGraphicsItem):
 
 
 def mask_colors(solid: QColor, dashed: QColor, show_solid: bool, show_dashed: bool, opacity: float) -> list[QColor]:
-    """The 256-entry colour table for a class map: 0 transparent, 1 solid, 2 dashed/dotted, 3 dotted
-    (four-class models; shown with the broken-line colour)."""
+    """The 256-entry colour table for a class map: 0 transparent, 1 solid, 2 dashed/dotted, 3 dotted and
+    4 dash-dot (four- and five-class models; shown with the broken-line colour)."""
     table = [QColor(0, 0, 0, 0)] * 256
-    for cls, color, shown in ((1, solid, show_solid), (2, dashed, show_dashed), (3, dashed, show_dashed)):
+    broken = ((2, dashed, show_dashed), (3, dashed, show_dashed), (4, dashed, show_dashed))
+    for cls, color, shown in ((1, solid, show_solid), *broken):
         c = QColor(color)
         c.setAlphaF(max(0.0, min(1.0, opacity)) if shown else 0.0)
         table[cls] = c
