@@ -16,7 +16,6 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 
 from veerdesk.inference import segment_for_eval, trace_curves
