@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from veerdesk.synth import CropStream
 
@@ -38,31 +39,20 @@ def test_ids_match_mask_and_clean_crops_have_ink_under_the_mask():
             assert np.mean(image[mask > 0] < paper - 25) > 0.95
 
 
-def test_four_class_masks_only_set_dotted_curves_apart():
-    from veerdesk.core.classes import to_three_classes
+@pytest.mark.parametrize(("classes", "seed", "crops"), [(4, 4242, 12), (5, 4343, 16)])
+def test_more_classes_only_set_broken_styles_apart(classes, seed, crops):
+    """Four classes set dotted curves apart (class 3), five dash-dot too (class 4); the pixels, owners and
+    every other label are the three-class stream's."""
+    from veerdesk.core.classes import DASHDOT, DOTTED, to_three_classes
 
-    three = CropStream(4242, crop=160, with_ids=True)
-    four = CropStream(4242, crop=160, with_ids=True, classes=4)
-    seen_dotted = False
-    for _ in range(12):
+    newest = {4: DOTTED, 5: DASHDOT}[classes]
+    three = CropStream(seed, crop=160, with_ids=True)
+    more = CropStream(seed, crop=160, with_ids=True, classes=classes)
+    seen_newest = False
+    for _ in range(crops):
         image3, mask3, ids3 = next(three)
-        image4, mask4, ids4 = next(four)
-        assert np.array_equal(image3, image4) and np.array_equal(ids3, ids4)
-        assert np.array_equal(to_three_classes(mask4), mask3)
-        seen_dotted |= bool((mask4 == 3).any())
-    assert seen_dotted
-
-
-def test_five_class_masks_set_dash_dot_curves_apart_too():
-    from veerdesk.core.classes import DASHDOT, to_three_classes
-
-    three = CropStream(4343, crop=160, with_ids=True)
-    five = CropStream(4343, crop=160, with_ids=True, classes=5)
-    seen_dashdot = False
-    for _ in range(16):
-        image3, mask3, ids3 = next(three)
-        image5, mask5, ids5 = next(five)
-        assert np.array_equal(image3, image5) and np.array_equal(ids3, ids5)
-        assert np.array_equal(to_three_classes(mask5), mask3)
-        seen_dashdot |= bool((mask5 == DASHDOT).any())
-    assert seen_dashdot
+        image, mask, ids = next(more)
+        assert np.array_equal(image3, image) and np.array_equal(ids3, ids)
+        assert np.array_equal(to_three_classes(mask), mask3)
+        seen_newest |= bool((mask == newest).any())
+    assert seen_newest

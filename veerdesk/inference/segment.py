@@ -48,8 +48,8 @@ class TileDone:
 
 @dataclass
 class SegmentationResult:
-    """Per-pixel classes (0 background, 1 solid curve, 2 non-solid curve; 3 dotted curve from a four-class
-    model, see ``classes``) and confidence (max prob × 255)."""
+    """Per-pixel classes (0 background, 1 solid curve, 2 non-solid curve; 3 dotted and 4 dash-dot curve
+    from a four- or five-class model, see ``classes``) and confidence (max prob × 255)."""
 
     class_map: np.ndarray
     confidence: np.ndarray
@@ -59,7 +59,7 @@ class SegmentationResult:
     tiles: int
     skipped_tiles: int
     extra: dict = field(default_factory=dict)
-    classes: int = 3  # the model's class scheme (veerdesk.core.classes): 4 gives dotted curves their own class
+    classes: int = 3  # the model's class scheme (veerdesk.core.classes): 4 sets dotted curves apart, 5 dash-dot too
 
     @property
     def shape(self) -> tuple[int, int]:

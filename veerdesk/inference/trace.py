@@ -2,9 +2,9 @@
 
 numpy / OpenCV only (no torch, no Qt), so it runs on a truth mask as well as on a model's output.
 
-For every track and every mask class used by its curves (1 = solid, 2 = dashed/dotted/dashdot; with a
-four-class model, 3 = dotted where the track also holds a dashed or dash-dot curve, see
-:func:`curve_pixel_classes`):
+For every track and every mask class used by its curves (1 = solid, 2 = dashed/dotted/dashdot; a four-
+or five-class model adds 3 = dotted and 4 = dash-dot, read apart where the track holds more than one
+broken style, see :func:`curve_pixel_classes`):
 
 1. **Runs.** Each row of the track's column range is split into runs of that class, with the stroke
    thickness (distance transform) and the size of the blob each run belongs to.
@@ -54,9 +54,6 @@ from veerdesk.core.classes import BROKEN_CLASSES, DASHDOT, DOTTED, NON_SOLID, SO
 from veerdesk.core.curves import CurveTrace, bridge_gaps, interpolate_series
 from veerdesk.core.layout import Curve, Layout, Track
 
-SOLID_CLASS = SOLID
-NONSOLID_CLASS = NON_SOLID
-DOTTED_CLASS = DOTTED
 # Longest gap (rows) bridged by interpolation, per style: dashed/dotted curves have gaps by design; a solid
 # curve's gaps are the model's dropouts (crossings, lettering, grid), bridged at a lower confidence
 # (BRIDGED_CONFIDENCE). 30 rows for solid raised median coverage on 32 held-out pages from 0.84 to 0.89
@@ -100,21 +97,18 @@ def curve_pixel_classes(track: Track, classes: int = 3) -> dict[str, tuple[int, 
     not lost. Under the four-class scheme that means: a dotted curve reads only dotted pixels when the
     track also holds a dashed or dash-dot curve, and dotted and non-solid pixels are one class otherwise.
     """
-    owner: dict[int, set[str]] = {}
-    for curve in track.curves:
-        if curve.style != "solid":
-            owner.setdefault(class_of(curve, classes), set()).add(curve.style)
-    reads: dict[int, list[int]] = {cls: [cls] for cls in owner}
+    owned = {class_of(curve, classes) for curve in track.curves if curve.style != "solid"}
+    reads: dict[int, list[int]] = {cls: [cls] for cls in owned}
     for cls in BROKEN_CLASSES[classes]:
-        if cls in owner:
+        if cls in owned:
             continue
-        heir = next((c for c in CONFUSED_WITH[cls] if c in owner), None)
+        heir = next((c for c in CONFUSED_WITH[cls] if c in owned), None)
         if heir is not None:
             reads[heir].append(cls)
     out = {}
     for curve in track.curves:
         if curve.style == "solid":
-            out[curve.mnemonic] = (SOLID_CLASS,)
+            out[curve.mnemonic] = (SOLID,)
         else:
             out[curve.mnemonic] = tuple(sorted(reads[class_of(curve, classes)]))
     return out
@@ -668,14 +662,13 @@ def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Tr
     # Then, down the page, each piece is placed on the main or the backup scale (see place_wraps) and
     # written in. A short piece sitting in another piece's gap far off that piece's path is a fragment of
     # something else.
-    accepted.sort(key=lambda item: int(np.asarray(item[0].rows)[item[1]][0]))
-    shifts = place_wraps([(np.asarray(p.rows)[take] - r0, 0.5 * (np.asarray(p.lo)[take] + np.asarray(p.hi)[take]))
-                          for p, take in accepted], wrap, track)
+    # Each accepted piece's own rows (indices into the traced range) and cluster bounds, in depth order.
+    parts = sorted(((np.asarray(p.rows)[take] - r0, np.asarray(p.lo)[take], np.asarray(p.hi)[take],
+                     np.asarray(p.confidence)[take]) for p, take in accepted), key=lambda part: int(part[0][0]))
+    shifts = place_wraps([(idx, 0.5 * (lo + hi)) for idx, lo, hi, _ in parts], wrap, track)
     placed = np.zeros(n, dtype=bool)
     centre = np.full(n, np.nan)
-    for (p, take), shift in zip(accepted, shifts, strict=True):
-        idx = np.asarray(p.rows)[take] - r0
-        lo, hi = np.asarray(p.lo)[take], np.asarray(p.hi)[take]
+    for (idx, lo, hi, conf), shift in zip(parts, shifts, strict=True):
         mid = 0.5 * (lo + hi)
         known = np.flatnonzero(placed)
         before, after = known[known < idx[0]], known[known > idx[-1]]
@@ -689,7 +682,7 @@ def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Tr
             continue
         placed[idx] = True
         out.lo[idx], out.hi[idx] = lo + shift, hi + shift
-        out.confidence[idx] = np.asarray(p.confidence)[take]
+        out.confidence[idx] = conf
         centre[idx] = mid + shift
     return out
 
@@ -972,8 +965,8 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
             pieces = track_runs(runs, rows, max_tracks=len(curves) + 2, lost_after=lost, wrap=group_wrap,
                                 share=True, feature=feature)
             periods = [track.width if len(rule.shifts) > 1 else None for rule in rules]
+            thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
             for curve, own in zip(curves, assign_pieces(pieces, curves, rows, periods), strict=True):
-                thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
                 out[curve.mnemonic] = trace_pieces(own, track, curve, rows, grid_rows, depth, thickness)
     return {c.mnemonic: out[c.mnemonic] for _, _, c in layout.curves()}
 

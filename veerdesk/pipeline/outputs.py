@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from veerdesk.core.atomic import atomic_write_many
+from veerdesk.core.classes import to_three_classes
 from veerdesk.core.errors import ExportError
 from veerdesk.export.las import las_text
 from veerdesk.pipeline.digitize import DigitizeResult
@@ -36,8 +37,8 @@ def png_bytes(name: str, array: np.ndarray) -> bytes:
 
 
 def mask_files(folder: str | os.PathLike, stem: str, result: DigitizeResult) -> dict[Path, bytes]:
-    """``stem.classes.png`` (class ids as stored: 0–2, or 0–3 from a four-class model),
-    ``stem.classes-view.png`` (for eyes; dotted shown as non-solid) and ``stem.confidence.png``, encoded for
+    """``stem.classes.png`` (class ids as stored: 0–2, or up to 4 from a four- or five-class model),
+    ``stem.classes-view.png`` (for eyes; dotted and dash-dot shown as non-solid) and ``stem.confidence.png``, encoded for
     :func:`write_result` (the folder is created, nothing is written into it)."""
     out = Path(folder)
     try:
@@ -47,7 +48,7 @@ def mask_files(folder: str | os.PathLike, stem: str, result: DigitizeResult) -> 
     seg = result.segmentation
     arrays = {
         f"{stem}.classes.png": seg.class_map,
-        f"{stem}.classes-view.png": CLASS_GREYS[np.minimum(np.asarray(seg.class_map), 2)],
+        f"{stem}.classes-view.png": CLASS_GREYS[to_three_classes(seg.class_map)],
         f"{stem}.confidence.png": seg.confidence,
     }
     return {out / name: png_bytes(name, array) for name, array in arrays.items()}

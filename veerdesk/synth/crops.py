@@ -25,8 +25,8 @@ class CropStream:
     ``curve_bias``: share of crops centred on a track with curves (the rest anywhere on the page).
     ``min_curve_pixels``: a curve-biased crop with fewer curve pixels is redrawn (up to two times).
     ``with_ids``: also yield the curve-owner map (then items are 3-tuples).
-    ``classes``: the mask's class scheme (3: background/solid/non-solid; 4: dotted apart, see
-    ``veerdesk.core.classes``).
+    ``classes``: the mask's class scheme (3: background/solid/non-solid; 4: dotted apart; 5: dash-dot
+    apart too, see ``veerdesk.core.classes``).
     """
 
     def __init__(self, seed: int, crop: int = 512, *, curve_bias: float = 0.85, margin: int = 24,

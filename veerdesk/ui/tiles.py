@@ -15,6 +15,7 @@ from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from veerdesk.core.classes import BROKEN_CLASSES, CLASS_SCHEMES, SOLID
 from veerdesk.ui.pyramid import ImagePyramid, level_for_scale
 
 DEFAULT_CACHE_TILES = 384
@@ -128,8 +129,8 @@ def mask_colors(solid: QColor, dashed: QColor, show_solid: bool, show_dashed: bo
     """The 256-entry colour table for a class map: 0 transparent, 1 solid, 2 dashed/dotted, 3 dotted and
     4 dash-dot (four- and five-class models; shown with the broken-line colour)."""
     table = [QColor(0, 0, 0, 0)] * 256
-    broken = ((2, dashed, show_dashed), (3, dashed, show_dashed), (4, dashed, show_dashed))
-    for cls, color, shown in ((1, solid, show_solid), *broken):
+    broken = tuple((cls, dashed, show_dashed) for cls in BROKEN_CLASSES[max(CLASS_SCHEMES)])
+    for cls, color, shown in ((SOLID, solid, show_solid), *broken):
         c = QColor(color)
         c.setAlphaF(max(0.0, min(1.0, opacity)) if shown else 0.0)
         table[cls] = c
