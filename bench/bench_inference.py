@@ -2,7 +2,8 @@
 
 1. Speed on a 3,000 × 12,000 page: naive baseline (fp32, whole 768-px tiles with BatchNorm unfolded, no blank
    skipping) versus the chosen path (``segment_page`` defaults: folded BatchNorm, bf16 autocast where the CPU
-   has it, blank tiles skipped), in the same run, plus tracing, and the end-to-end digitize time.
+   has it, blank tiles skipped, mirrored views averaged) and the same path single-pass (``--tta none``), in the
+   same run, plus tracing, and the end-to-end digitize time with and without the mirrored view.
 2. Peak RSS of a full ``digitize`` on a 3,000 × 100,000 page, in a subprocess (``resource.getrusage``).
 
 Uses trained weights when they exist (``--weights`` or the default), else a freshly initialised
@@ -117,10 +118,11 @@ def speed(args) -> list[tuple[str, Timer]]:
         naive_fp32(pixels, naive_model)
     rows.append(("naive fp32 whole tiles", t))
     fast = prepare_for_inference(copy.deepcopy(model))
-    variants = [("fp32 folded, channels_last", dict(precision="fp32"))]
+    variants = [("fp32 folded, channels_last", dict(precision="fp32", tta="none"))]
     if args.all:
-        variants += [("bf16 folded, no blank skip", dict(precision="bf16", skip_paper=False))]
-    variants += [("chosen: segment_page defaults", dict())]
+        variants += [("bf16 folded, no blank skip", dict(precision="bf16", skip_paper=False, tta="none"))]
+    variants += [("chosen, single pass (--tta none)", dict(tta="none")),
+                 ("chosen: segment_page defaults (flip)", dict())]
     result = None
     for name, kwargs in variants:
         with Timer() as t:
@@ -131,10 +133,12 @@ def speed(args) -> list[tuple[str, Timer]]:
         band = np.ascontiguousarray(pixels[600:2136])
         band_mp = band.size / 1e6
         runs = {"naive fp32 whole tiles": lambda: naive_fp32(band, naive_model),
-                "fp32 folded, channels_last": lambda: run_segmentation(band, fast, device="cpu", precision="fp32"),
+                "fp32 folded, channels_last": lambda: run_segmentation(band, fast, device="cpu", precision="fp32",
+                                                                      tta="none"),
                 "bf16 folded, no blank skip": lambda: run_segmentation(band, fast, device="cpu", precision="bf16",
-                                                                      skip_paper=False),
-                "chosen: segment_page defaults": lambda: run_segmentation(band, fast, device="cpu")}
+                                                                      skip_paper=False, tta="none"),
+                "chosen, single pass (--tta none)": lambda: run_segmentation(band, fast, device="cpu", tta="none"),
+                "chosen: segment_page defaults (flip)": lambda: run_segmentation(band, fast, device="cpu")}
         best = {}
         for _ in range(args.repeats):
             for name, fn in runs.items():
@@ -148,6 +152,9 @@ def speed(args) -> list[tuple[str, Timer]]:
     with Timer() as t:
         trace_curves(result.class_map, result.confidence, layout, classes=result.classes)
     rows.append(("trace_curves (1 thread)", t))
+    with Timer() as t:
+        run_to_result(digitize(pixels, layout, model=fast, device="cpu", tta="none"))
+    rows.append(("end to end digitize, --tta none", t))
     with Timer() as t:
         run_to_result(digitize(pixels, layout, model=fast, device="cpu"))
     rows.append(("end to end digitize (segment + trace)", t))

@@ -48,13 +48,36 @@ def test_pointwise_model_is_reproduced_exactly_by_the_tiles():
 def test_tiles_are_seamless_for_a_conv_net():
     pixels = page(seed=3)
     model = SmallConv().eval()
-    tiled = run_segmentation(pixels, model, tile=64, margin=12, device="cpu", precision="fp32", skip_paper=False)
+    tiled = run_segmentation(pixels, model, tile=64, margin=12, device="cpu", precision="fp32", skip_paper=False,
+                             tta="none")
     with torch.no_grad():
         logits = model(torch.from_numpy(pixels).float()[None, None] / 255.0)
     whole = logits[0].argmax(0).numpy().astype(np.uint8)
     assert np.mean(tiled.class_map == whole) > 0.999
     prob = torch.softmax(logits[0], 0).max(0).values.numpy() * 255
     assert np.abs(tiled.confidence.astype(float) - prob).max() <= 1.01
+
+
+def test_flip_averages_the_page_and_its_mirror_image():
+    pixels = page(seed=3)
+    model = SmallConv().eval()
+    tiled = run_segmentation(pixels, model, tile=64, margin=12, device="cpu", precision="fp32", skip_paper=False,
+                             tta="flip")
+    x = torch.from_numpy(pixels).float()[None, None] / 255.0
+    with torch.no_grad():
+        probs = (torch.softmax(model(x), 1) + torch.softmax(model(x.flip(3)), 1).flip(3))[0] / 2
+    assert np.mean(tiled.class_map == probs.argmax(0).numpy()) > 0.999
+    assert np.abs(tiled.confidence.astype(float) - probs.max(0).values.numpy() * 255).max() <= 1.01
+    assert tiled.extra["tta"] == "flip"
+    # A model that is not mirror-symmetric labels differently with and without the mirrored view.
+    single = run_segmentation(pixels, model, tile=64, margin=12, device="cpu", precision="fp32", skip_paper=False,
+                              tta="none")
+    assert not np.array_equal(single.confidence, tiled.confidence)
+
+
+def test_unknown_tta_is_refused():
+    with pytest.raises(ValueError, match="test-time augmentation"):
+        run_segmentation(page(seed=3), SmallConv().eval(), device="cpu", tta="rotate")
 
 
 def test_progress_events_then_result_and_blank_tiles_skipped():

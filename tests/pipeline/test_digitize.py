@@ -57,9 +57,19 @@ def test_cli_digitize_writes_las_masks_and_report(sheet, tmp_path, fake_weights,
     assert r_squared(truth["GR"], las["GR"]) > 0.999
     data = json.loads(report.read_text())
     assert data["curves"]["ILD"]["coverage"] > 0.97 and data["model"]["weights"] == "ink-model"
+    assert data["test_time_augmentation"] == "flip"
     assert sorted(p.name for p in masks.iterdir()) == ["out.classes-view.png", "out.classes.png",
                                                         "out.confidence.png"]
     assert "wrote" in capsys.readouterr().err
+
+
+def test_cli_digitize_single_pass_when_asked(sheet, tmp_path, fake_weights):
+    image, layout_path, _, truth = sheet
+    out, report = tmp_path / "out.las", tmp_path / "out.json"
+    assert main(["digitize", str(image), "--layout", str(layout_path), "-o", str(out), "--device", "cpu",
+                 "--report", str(report), "--tta", "none"]) == 0
+    assert json.loads(report.read_text())["test_time_augmentation"] == "none"
+    assert r_squared(truth["GR"], lasio.read(out)["GR"]) > 0.999
 
 
 @pytest.mark.parametrize("problem", ["bad_layout", "bad_image", "missing_image", "layout_mismatch"])

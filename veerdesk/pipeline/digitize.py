@@ -115,6 +115,7 @@ def build_report(traces: dict[str, CurveTrace], layout: Layout, *, timings: dict
             "samples": int(depth.size),
         },
         "device": device,
+        "test_time_augmentation": segmentation.extra.get("tta"),
         "model": {k: v for k, v in (model_info or {}).items() if k != "card"},
         "tiles": {"total": segmentation.tiles, "skipped_blank": segmentation.skipped_tiles},
         "timings": {**{k: round(v, 3) for k, v in timings.items()},
@@ -136,13 +137,21 @@ def digitize(
     page: int = 0,
     tile: int | None = None,
     margin: int | None = None,
+    tta: str | None = None,
 ) -> Iterator[Progress | DigitizeResult]:
     """Digitize one sheet; yields :class:`Progress` events, then one :class:`DigitizeResult`.
 
     ``model`` (already prepared for inference) skips loading weights — the batch runner and the app load
-    once and reuse it.
+    once and reuse it. ``tta`` picks the test-time augmentation (``veerdesk.inference.segment.TTA_MODES``;
+    None = the default, mirrored views averaged).
     """
-    from veerdesk.inference.segment import DEFAULT_MARGIN, DEFAULT_TILE, SegmentationResult, segment_page
+    from veerdesk.inference.segment import (
+        DEFAULT_MARGIN,
+        DEFAULT_TILE,
+        DEFAULT_TTA,
+        SegmentationResult,
+        segment_page,
+    )
     from veerdesk.inference.trace import trace_curves
 
     def check_cancel() -> None:
@@ -176,7 +185,7 @@ def digitize(
     t = time.perf_counter()
     segmentation: SegmentationResult | None = None
     for event in segment_page(pixels, model, tile=tile or DEFAULT_TILE, margin=margin or DEFAULT_MARGIN,
-                              device=device, cancel=cancel):
+                              device=device, cancel=cancel, tta=tta or DEFAULT_TTA):
         if isinstance(event, SegmentationResult):
             segmentation = event
         else:
