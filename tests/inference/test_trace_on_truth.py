@@ -165,3 +165,18 @@ def test_a_dash_dot_class_of_its_own_keeps_dashed_and_dash_dot_curves_apart():
     assert len(five) >= 20
     assert np.nanmedian(five) >= 0.99
     assert five_share >= four_share + 0.15
+
+
+@pytest.mark.parametrize("seed, mnemonic", [(2, "COND"), (16, "CILD")])
+def test_wrap_placement_follows_the_piece_above_not_a_gap_filler(seed, mnemonic):
+    """Two wrap curves, alone in their class, that placing each piece against the previous one in start order
+    put on the wrong scale for hundreds of samples (R² -7.1 and -43.5): short pieces filling a long piece's
+    gaps sat between it and its continuation and cut the link. Now each piece follows the piece with the
+    latest row above it (R² 0.999 and 0.9999)."""
+    from veerdesk.synth.page import class_lookup
+
+    page = synth.generate_page(seed, width=2000, height=3000)
+    track, curve = next((t, c) for _, t, c in page.layout.curves() if c.mnemonic == mnemonic)
+    assert curve.backup is not None and sum(c.style == curve.style for c in track.curves) == 1
+    traced = trace_curves(class_lookup(page.layout, 5)[page.curve_ids], None, page.layout, classes=5)
+    assert r_squared(page.truth[mnemonic], traced[mnemonic].value) > 0.99

@@ -708,12 +708,16 @@ BACKUP_COST_PX = 0.02
 def place_wraps(pieces: list[tuple[np.ndarray, np.ndarray]], wrap: WrapRule, track: Track) -> list[float]:
     """Shift (0 or ± track width) of each piece, given in depth order as (rows, unwrapped centre columns).
 
-    Whether a piece lies on the main or the backup scale is decided for all pieces at once (Viterbi over
-    the pieces in depth order): each piece must lie where a scale exists (inside the track, or beyond an
-    edge the backup continues), consecutive pieces should continue each other (the miss between one's end
-    and the next one's start, when they are close enough in depth to be related), and the main scale wins
-    ties. Deciding piece by piece against the one before let a single wrong call (a curve hovering at the
-    wrap edge, a stroke on the track border) shift everything after it by a track width.
+    Whether a piece lies on the main or the backup scale is decided for all pieces at once: each piece
+    must lie where a scale exists (inside the track, or beyond an edge the backup continues), each piece
+    should continue the one it follows (the miss between that one's last row above it and its own first
+    row, when they are close enough in depth to be related), and the main scale wins ties. Deciding piece
+    by piece against the one before let a single wrong call (a curve hovering at the wrap edge, a stroke
+    on the track border) shift everything after it by a track width.
+
+    A piece follows the earlier piece with the latest row above its start, not simply the previous piece
+    in start order: short pieces that fill another piece's gaps would otherwise sit between that piece and
+    its true continuation and cut the link. So the links form a tree, solved exactly by min-sum.
     """
     if not pieces:
         return []
@@ -725,30 +729,45 @@ def place_wraps(pieces: list[tuple[np.ndarray, np.ndarray]], wrap: WrapRule, tra
     slack = max(3.0, 0.01 * track.width)
     lowest = track.x0 - (track.width if wrap.left else slack)
     highest = track.x1 + (track.width if wrap.right else slack)
-    unary = np.array([[OFF_SCALE_COST_PX * np.count_nonzero((mid + s < lowest) | (mid + s > highest))
-                       + (BACKUP_COST_PX * mid.size if s else 0.0) for s in shifts] for _, mid in pieces])
-    cost = unary[0].copy()
-    back = np.zeros((len(pieces), shifts.size), dtype=np.int64)
-    for i in range(1, len(pieces)):
-        rows_prev, mid_prev = pieces[i - 1]
-        rows, mid = pieces[i]
-        gap = int(rows[0]) - int(rows_prev[-1])
-        if gap > ALIGN_REACH_ROWS:
-            pair = np.zeros((shifts.size, shifts.size))
-        else:
-            # Miss (px) between the previous piece's end and this one's start, capped at half a track width
-            # (beyond that the pieces are unrelated whichever way they are placed).
-            miss = np.abs((mid_prev[-1] + shifts)[:, None] - (mid[0] + shifts)[None, :])
-            pair = np.minimum(miss, 0.5 * track.width)
-        total = cost[:, None] + pair
-        back[i] = np.argmin(total, axis=0)
-        cost = total[back[i], np.arange(shifts.size)] + unary[i]
-    state = int(np.argmin(cost))
-    chosen = [state]
-    for i in range(len(pieces) - 1, 0, -1):
-        state = int(back[i][state])
-        chosen.append(state)
-    return [float(shifts[k]) for k in reversed(chosen)]
+    subtree = np.array([[OFF_SCALE_COST_PX * np.count_nonzero((mid + s < lowest) | (mid + s > highest))
+                         + (BACKUP_COST_PX * mid.size if s else 0.0) for s in shifts] for _, mid in pieces])
+    parents = _follows(pieces)
+    best_child = np.zeros((len(pieces), shifts.size), dtype=np.int64)
+    # Children come after their parent in depth order, so one backward pass collects every subtree.
+    for i in range(len(pieces) - 1, -1, -1):
+        if parents[i] is None:
+            continue
+        parent, at = parents[i]
+        # Miss (px) between the parent's row above this piece and this piece's start, capped at half a track
+        # width (beyond that the pieces are unrelated whichever way they are placed).
+        miss = np.abs((pieces[parent][1][at] + shifts)[:, None] - (pieces[i][1][0] + shifts)[None, :])
+        total = np.minimum(miss, 0.5 * track.width) + subtree[i][None, :]
+        best_child[i] = np.argmin(total, axis=1)
+        subtree[parent] += total.min(axis=1)
+    state = np.zeros(len(pieces), dtype=np.int64)
+    for i in range(len(pieces)):
+        state[i] = int(np.argmin(subtree[i])) if parents[i] is None else best_child[i][state[parents[i][0]]]
+    return [float(shifts[k]) for k in state]
+
+
+def _follows(pieces: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[int, int] | None]:
+    """For each piece, (earlier piece, index of its row) with the latest row above this piece's first row,
+    within ALIGN_REACH_ROWS; None when no piece comes that close above it."""
+    out: list[tuple[int, int] | None] = []
+    active: list[int] = []  # earlier pieces whose last row is still within reach (starts only grow)
+    for i, (rows, _) in enumerate(pieces):
+        start = int(rows[0])
+        active = [j for j in active if int(pieces[j][0][-1]) >= start - ALIGN_REACH_ROWS]
+        best: tuple[int, int] | None = None
+        best_row = start - ALIGN_REACH_ROWS - 1
+        for j in active:
+            before = pieces[j][0]
+            k = int(np.searchsorted(before, start)) - 1
+            if k >= 0 and int(before[k]) > best_row:
+                best, best_row = (j, k), int(before[k])
+        out.append(best)
+        active.append(i)
+    return out
 
 
 # Rows a stretch may span and still be taken for a mis-link (an excursion to something else and back).
