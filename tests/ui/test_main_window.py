@@ -53,7 +53,7 @@ def run_fake(qtbot, window, factory=deterministic_job) -> None:
 def test_open_builds_the_pyramid_and_fits_width(make_window, qtbot, sheet):
     window = make_window()
     assert window.open_image(str(sheet[0]))
-    qtbot.waitUntil(lambda: window.pyramid.built_levels() == window.pyramid.levels)
+    qtbot.waitUntil(lambda: window.pyramid.built_levels() == window.pyramid.levels, timeout=20000)
     assert window.page.pixels.shape == (1200, 440)
     visible = window.view.visible_scene_rect()
     assert visible.left() <= 1 and visible.right() >= 439  # the whole width is in view (to a pixel)
