@@ -76,9 +76,19 @@ def test_heavy_and_light_solid_curves_keep_identity_through_crossings():
     # Swapped identities after a crossing would give a negative R²; small errors inside crossings are allowed.
     assert r_squared(heavy, traces["HEAVY"].value) > 0.98
     assert r_squared(light, traces["LIGHT"].value) > 0.98
-    # Stroke width told them apart: nothing to flag for review.
+    # Stroke width told them apart: away from the crossings nothing is flagged for review (the crossings
+    # themselves are, see test_crossings_of_curves_followed_together_are_marked_for_review).
     for trace in traces.values():
-        assert np.all(trace.confidence[trace.present] > 0.5)
+        assert np.all(trace.confidence[trace.present & far_from_crossings(layout, heavy, light)] > 0.5)
+
+
+def far_from_crossings(layout, a, b, rows=20.0):
+    """Depth samples more than ``rows`` pixel rows from any sample where curves a and b (values) meet."""
+    at = layout.depth.row_at_depth(layout.depth_grid())
+    meet = at[np.abs(a - b) < 3.0]
+    if meet.size == 0:
+        return np.ones(at.size, dtype=bool)
+    return np.min(np.abs(at[:, None] - meet[None, :]), axis=1) > rows
 
 
 def test_dashed_and_dotted_curves_of_one_track_are_told_apart():
@@ -307,3 +317,29 @@ def test_wrap_placement_prefers_the_main_scale_and_brings_back_unwrapped_pieces(
     far = np.arange(400, 440)
     assert place_wraps([(rows, np.linspace(10, 2, rows.size)), (far, np.linspace(10, 30, far.size))], rule,
                        track) == [0.0, 0.0]
+
+
+def test_crossings_of_curves_followed_together_are_marked_for_review():
+    # A heavy and a light curve of one class, told apart by stroke width (no identity guess), crossing twice.
+    # Where they cross the tracer decides which stroke continues which curve, and on a model's masks stroke
+    # widths are not reliable: the review queue must show the place. Measured on 56 generated pages with
+    # the stage-6 model, flagging crossings raised the share of wrongly traced samples that the queue
+    # shows from 31 % to 57 %, at the same precision (a third of flagged samples are wrong).
+    layout = make_layout(one_track([
+        {"mnemonic": "A", "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "heavy"},
+        {"mnemonic": "B", "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "light"},
+    ]), height=H)
+    depth = layout.depth_grid()
+    a = np.full(depth.size, 50.0)
+    b = 50.0 + 40.0 * np.sin((depth - depth[0]) / (depth[-1] - depth[0]) * 2 * np.pi)
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "A", a, cls=1, thickness=4)
+    draw_curve(mask, layout, "B", b, cls=1, thickness=1)
+    traces = trace_curves(mask, None, layout)
+    assert r_squared(b, traces["B"].value) > 0.99
+    crossing = np.abs(a - b) < 2.0
+    far = far_from_crossings(layout, a, b)
+    for trace in traces.values():
+        low = trace.present & (trace.confidence < 0.5)
+        assert low[crossing & trace.present].mean() > 0.9
+        assert low[far & trace.present].mean() < 0.1

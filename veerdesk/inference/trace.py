@@ -75,6 +75,10 @@ PIECE_MAJORITY = 0.8
 # is an identity guess; its samples get at most this confidence so that the review queue shows them.
 IDENTITY_MARGIN_PX = 6.0
 IDENTITY_GUESS_CONFIDENCE = 0.35
+# Curves followed together that come within this many px (plus two stroke widths) of each other are at a
+# crossing; samples within CROSSING_ROWS rows of it get the identity-guess confidence.
+CROSSING_PX = 3.0
+CROSSING_ROWS = 12
 # Pieces this close (rows) are placed relative to each other across a wrap; further apart, independently.
 ALIGN_REACH_ROWS = 150
 FULL_WIDTH_RUN = 0.9
@@ -591,6 +595,37 @@ def assign_pieces(pieces: list[Piece], curves: list[Curve], rows: tuple[int, int
     return out
 
 
+def flag_crossings(traces: list[CurveTrace], curves: list[Curve], track: Track, grid_rows: np.ndarray,
+                   thickness: float) -> None:
+    """Lower the confidence where curves of one class group come close (crossings, near approaches).
+
+    There the tracer decides which stroke continues which curve (by continuity, or by a stroke feature
+    that a crossing blurs), and a wrong call swaps the curves from that point on; the review queue should
+    lead a person to every such place (the app's swap tool then fixes it). In place, on the traces'
+    confidence.
+    """
+    columns = []
+    for trace, curve in zip(traces, curves, strict=True):
+        x = track.column_at_value(trace.value, curve.scale)
+        if curve.backup is not None:
+            xb = track.column_at_value(trace.value, curve.backup)
+            x = np.where((x < track.x0 - 1) | (x > track.x1 + 1), xb, x)
+        columns.append(x)
+    near_px = CROSSING_PX + 2.0 * thickness
+    step = float(np.median(np.diff(grid_rows))) if grid_rows.size > 1 else 1.0
+    reach = max(1, int(math.ceil(CROSSING_ROWS / max(step, 1e-9))))
+    kernel = np.ones(2 * reach + 1)
+    for i in range(len(traces)):
+        for j in range(i + 1, len(traces)):
+            close = np.abs(columns[i] - columns[j]) <= near_px  # False where either is NaN
+            if not close.any():
+                continue
+            around = np.convolve(close.astype(np.float64), kernel, mode="same") > 0
+            for k in (i, j):
+                lower = around & traces[k].present
+                traces[k].confidence[lower] = np.minimum(traces[k].confidence[lower], IDENTITY_GUESS_CONFIDENCE)
+
+
 def _near_guess(guessed: np.ndarray, idx: np.ndarray, reach: int = 300) -> bool:
     """Whether the nearest placed rows just before or after a piece were an identity guess."""
     lo, hi = max(0, int(idx[0]) - reach), min(guessed.size, int(idx[-1]) + reach + 1)
@@ -975,18 +1010,20 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                 split = split_by_feature(runs, curves)
                 if split is not None:
                     split = smooth_split(runs, split, rows, group_wrap, lost)
+            thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
             if split is not None:
                 for curve, own in zip(curves, split, strict=True):
                     out[curve.mnemonic] = trace_one(runs.subset(own), track, curve, rows, grid_rows, depth)
+                flag_crossings([out[c.mnemonic] for c in curves], curves, track, grid_rows, thickness)
                 continue
             # Several curves of one class: follow them together so identity survives crossings.
             feature, _ = split_feature(runs, curves)
             pieces = track_runs(runs, rows, max_tracks=len(curves) + 2, lost_after=lost, wrap=group_wrap,
                                 share=True, feature=feature)
             periods = [track.width if len(rule.shifts) > 1 else None for rule in rules]
-            thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
             for curve, own in zip(curves, assign_pieces(pieces, curves, rows, periods), strict=True):
                 out[curve.mnemonic] = trace_pieces(own, track, curve, rows, grid_rows, depth, thickness)
+            flag_crossings([out[c.mnemonic] for c in curves], curves, track, grid_rows, thickness)
     return {c.mnemonic: out[c.mnemonic] for _, _, c in layout.curves()}
 
 
