@@ -25,8 +25,10 @@ broken style, see :func:`curve_pixel_classes`):
    an *unwrapped* column ``u`` (``x ± track width``), so a trace leaving one edge and re-entering at the
    other stays one piece. The longest pieces win where two overlap (noise and short fragments lose).
    Whether each piece lies on the main or the backup scale is then decided for all pieces of the curve at
-   once (:func:`place_wraps`): every sample must lie where a scale exists, consecutive pieces should
-   continue each other, and the main scale wins ties.
+   once (:func:`place_wraps`): every sample must lie where a scale exists, each piece should continue
+   the piece with the latest row above it, and the main scale wins ties. Where curves of one class group
+   come close (crossings), the samples get a low confidence: there a wrong call swaps the curves, and
+   the review queue should show the place (:func:`flag_crossings`).
 5. **Sub-row geometry.** A stroke crosses the boundary between rows r-1 and r where their clusters overlap
    (or, for a near-horizontal stretch, in the gap between them): the middle of that overlap is a sample at
    y = r. The cluster centre is a sample at y = r + 0.5, unless the cluster sticks out past both crossings
