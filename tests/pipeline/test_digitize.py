@@ -63,6 +63,15 @@ def test_cli_digitize_writes_las_masks_and_report(sheet, tmp_path, fake_weights,
     assert "wrote" in capsys.readouterr().err
 
 
+def test_demo_without_a_display_digitizes_the_sample_headless(tmp_path, fake_weights, monkeypatch):
+    # What `bash scripts/run-app.sh` falls back to on a machine with no display.
+    monkeypatch.setattr("veerdesk.app.has_display", lambda: False)
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    assert lasio.read(out / "sample-log.las").keys()[0] == "DEPT"
+    assert json.loads((out / "report.json").read_text())["test_time_augmentation"] == "flip"
+
+
 def test_cli_digitize_single_pass_when_asked(sheet, tmp_path, fake_weights):
     image, layout_path, _, truth = sheet
     out, report = tmp_path / "out.las", tmp_path / "out.json"
