@@ -343,3 +343,21 @@ def test_crossings_of_curves_followed_together_are_marked_for_review():
         low = trace.present & (trace.confidence < 0.5)
         assert low[crossing & trace.present].mean() > 0.9
         assert low[far & trace.present].mean() < 0.1
+
+
+def test_a_sure_stroke_wins_its_rows_over_a_longer_doubtful_one():
+    # The model half-labels another curve's stroke with this curve's class, at low confidence, all the way
+    # down; this curve's own stroke is sure but broken into shorter stretches (crossings, lettering).
+    # Pieces claim rows by the confidence above CLAIM_CONFIDENCE, so length alone cannot win.
+    layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}]), height=H)
+    depth = layout.depth_grid()
+    truth = wiggle(depth, 30, 80, 60)
+    other = wiggle(depth, 95, 140, 90, phase=1.5)  # never meets the curve: no crossing to confuse the test
+    own, foreign = np.zeros((H, W), np.uint8), np.zeros((H, W), np.uint8)
+    draw_curve(own, layout, "GR", truth, cls=1, thickness=2, dash=(60, 25))
+    draw_curve(foreign, layout, "GR", other, cls=1, thickness=2)
+    mask = np.maximum(own, foreign)
+    confidence = np.where(own > 0, 245, np.where(foreign > 0, 150, 255)).astype(np.uint8)
+    gr = trace_curves(mask, confidence, layout)["GR"]
+    assert r_squared(truth, gr.value) > 0.95
+    assert gr.coverage > 0.9
