@@ -61,11 +61,16 @@ def test_log_and_reversed_scales(scale, left, right):
     assert x.coverage > 0.98
 
 
-def test_heavy_and_light_solid_curves_keep_identity_through_crossings():
-    layout = make_layout(one_track([
-        {"mnemonic": "HEAVY", "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "heavy"},
-        {"mnemonic": "LIGHT", "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "light"},
+def heavy_and_light_layout(heavy: str, light: str):
+    """One track, two solid curves on one 0-100 scale: ``heavy`` drawn heavy, ``light`` light."""
+    return make_layout(one_track([
+        {"mnemonic": heavy, "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "heavy"},
+        {"mnemonic": light, "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "light"},
     ]), height=H)
+
+
+def test_heavy_and_light_solid_curves_keep_identity_through_crossings():
+    layout = heavy_and_light_layout("HEAVY", "LIGHT")
     depth = layout.depth_grid()
     heavy = wiggle(depth, 10, 90, 40)
     light = wiggle(depth, 10, 90, 40, phase=np.pi) + 5
@@ -325,10 +330,7 @@ def test_crossings_of_curves_followed_together_are_marked_for_review():
     # widths are not reliable: the review queue must show the place. Measured on 56 generated pages with
     # the stage-6 model, flagging crossings raised the share of wrongly traced samples that the queue
     # shows from 31 % to 57 %, at the same precision (a third of flagged samples are wrong).
-    layout = make_layout(one_track([
-        {"mnemonic": "A", "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "heavy"},
-        {"mnemonic": "B", "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "light"},
-    ]), height=H)
+    layout = heavy_and_light_layout("A", "B")
     depth = layout.depth_grid()
     a = np.full(depth.size, 50.0)
     b = 50.0 + 40.0 * np.sin((depth - depth[0]) / (depth[-1] - depth[0]) * 2 * np.pi)
