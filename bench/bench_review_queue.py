@@ -29,18 +29,11 @@ LOW = 0.5
 WRONG_SHARE_OF_WIDTH = 0.05
 
 
-def display_columns(track, curve, values: np.ndarray) -> np.ndarray:
-    x = track.column_at_value(values, curve.scale)
-    if curve.backup is not None:
-        x = np.where((x < track.x0 - 1) | (x > track.x1 + 1), track.column_at_value(values, curve.backup), x)
-    return x
-
-
 def tally(page, traces, counts: dict[str, int]) -> None:
     for _, track, curve in page.layout.curves():
         got = traces[curve.mnemonic]
-        truth_x = display_columns(track, curve, page.truth[curve.mnemonic])
-        got_x = display_columns(track, curve, got.value)
+        truth_x = trace.display_columns(page.truth[curve.mnemonic], track, curve)
+        got_x = trace.display_columns(got.value, track, curve)
         present = got.present & np.isfinite(truth_x)
         wrong = present & (np.abs(truth_x - got_x) > WRONG_SHARE_OF_WIDTH * track.width)
         flagged = present & (got.confidence < LOW)

@@ -611,13 +611,7 @@ def flag_crossings(traces: list[CurveTrace], curves: list[Curve], track: Track, 
     lead a person to every such place (the app's swap tool then fixes it). In place, on the traces'
     confidence.
     """
-    columns = []
-    for trace, curve in zip(traces, curves, strict=True):
-        x = track.column_at_value(trace.value, curve.scale)
-        if curve.backup is not None:
-            xb = track.column_at_value(trace.value, curve.backup)
-            x = np.where((x < track.x0 - 1) | (x > track.x1 + 1), xb, x)
-        columns.append(x)
+    columns = [display_columns(trace.value, track, curve) for trace, curve in zip(traces, curves, strict=True)]
     near_px = CROSSING_PX + 2.0 * thickness
     step = float(np.median(np.diff(grid_rows))) if grid_rows.size > 1 else 1.0
     reach = max(1, int(math.ceil(CROSSING_ROWS / max(step, 1e-9))))
@@ -934,6 +928,15 @@ def values_from_columns(u: np.ndarray, track: Track, curve: Curve, wrap: WrapRul
     return values
 
 
+def display_columns(values: np.ndarray, track: Track, curve: Curve) -> np.ndarray:
+    """Values → the columns where they are drawn: main scale, or the backup scale for values the main scale
+    puts outside the track (a wrapped stretch); NaN stays NaN."""
+    x = track.column_at_value(values, curve.scale)
+    if curve.backup is not None:
+        x = np.where((x < track.x0 - 1) | (x > track.x1 + 1), track.column_at_value(values, curve.backup), x)
+    return x
+
+
 def _bridged_confidence(conf: np.ndarray, bridged: np.ndarray, factor: float) -> np.ndarray:
     out = conf.copy()
     if not bridged.any():
@@ -1024,15 +1027,14 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
             if split is not None:
                 for curve, own in zip(curves, split, strict=True):
                     out[curve.mnemonic] = trace_one(runs.subset(own), track, curve, rows, grid_rows, depth)
-                flag_crossings([out[c.mnemonic] for c in curves], curves, track, grid_rows, thickness)
-                continue
-            # Several curves of one class: follow them together so identity survives crossings.
-            feature, _ = split_feature(runs, curves)
-            pieces = track_runs(runs, rows, max_tracks=len(curves) + 2, lost_after=lost, wrap=group_wrap,
-                                share=True, feature=feature)
-            periods = [track.width if len(rule.shifts) > 1 else None for rule in rules]
-            for curve, own in zip(curves, assign_pieces(pieces, curves, rows, periods), strict=True):
-                out[curve.mnemonic] = trace_pieces(own, track, curve, rows, grid_rows, depth, thickness)
+            else:
+                # Several curves of one class: follow them together so identity survives crossings.
+                feature, _ = split_feature(runs, curves)
+                pieces = track_runs(runs, rows, max_tracks=len(curves) + 2, lost_after=lost, wrap=group_wrap,
+                                    share=True, feature=feature)
+                periods = [track.width if len(rule.shifts) > 1 else None for rule in rules]
+                for curve, own in zip(curves, assign_pieces(pieces, curves, rows, periods), strict=True):
+                    out[curve.mnemonic] = trace_pieces(own, track, curve, rows, grid_rows, depth, thickness)
             flag_crossings([out[c.mnemonic] for c in curves], curves, track, grid_rows, thickness)
     return {c.mnemonic: out[c.mnemonic] for _, _, c in layout.curves()}
 

@@ -287,7 +287,7 @@ def run_batch_ray(args: argparse.Namespace) -> int:
         workers=_env_int("VEERDESK_RAY_WORKERS", None),
         cpus_per_worker=_env_int("VEERDESK_RAY_CPUS_PER_WORKER", DEFAULT_CPUS_PER_WORKER) or DEFAULT_CPUS_PER_WORKER,
         ship_images=os.environ.get("VEERDESK_RAY_SHIP_IMAGES", "") not in ("", "0"),
-        force=args.force, info=info, tta=getattr(args, "tta", None),
+        force=args.force, info=info, tta=args.tta,
     )
     announced = False
 
