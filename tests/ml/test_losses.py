@@ -42,3 +42,35 @@ def test_loss_decreases_when_overfitting_a_tiny_batch():
         optimizer.step()
         losses.append(float(loss.detach()))
     assert losses[-1] < 0.7 * losses[0]
+
+
+def test_skeleton_recall_weighs_a_thin_pen_as_much_as_a_thick_one():
+    from veerdesk.ml.losses import skeleton_recall_loss
+
+    # One 1-px and one 5-px vertical stroke of one class; missing either costs the same under skeleton
+    # recall (both are one skeleton pixel per row), while pixel counting makes the thin miss five times cheaper.
+    target = torch.zeros(1, 32, 32, dtype=torch.long)
+    target[0, :, 4] = 1
+    target[0, :, 16:21] = 1
+    onehot = F.one_hot(target, 3).permute(0, 3, 1, 2).float()
+    miss_thin, miss_thick = onehot.clone(), onehot.clone()
+    miss_thin[0, 1, :, 4], miss_thin[0, 0, :, 4] = 0, 1
+    miss_thick[0, 1, :, 16:21], miss_thick[0, 0, :, 16:21] = 0, 1
+    assert skeleton_recall_loss(onehot, onehot, (1,), 3) < 1e-6
+    thin, thick = (float(skeleton_recall_loss(p, onehot, (1,), 3)) for p in (miss_thin, miss_thick))
+    assert abs(thin - 0.5) < 0.01 and abs(thick - 0.5) < 0.01
+    pixel_thin, pixel_thick = (float(soft_tversky_loss(p, onehot, (1,), 0.5, 0.5)) for p in (miss_thin, miss_thick))
+    assert pixel_thick > 3 * pixel_thin
+
+
+def test_skeleton_recall_term_is_reported_and_zero_without_curves():
+    from veerdesk.ml.losses import skeleton_recall_loss
+
+    loss_fn = SegmentationLoss(LossConfig(skeleton_recall_weight=1.0), classes=3)
+    logits = torch.randn(2, 3, 16, 16, requires_grad=True)
+    total, terms = loss_fn(logits, torch.randint(0, 3, (2, 16, 16)))
+    assert "skeleton_recall" in terms
+    total.backward()
+    assert torch.isfinite(logits.grad).all()
+    empty = F.one_hot(torch.zeros(1, 8, 8, dtype=torch.long), 3).permute(0, 3, 1, 2).float()
+    assert float(skeleton_recall_loss(empty, empty, (1, 2), 3)) == 0.0

@@ -176,3 +176,34 @@ def test_the_configs_that_continue_the_shipped_weights_describe_them():
                  "train-gpu-stage6.json", "train-gpu-stage6b.json",
                  "train-small-stage7-cpu.json"):
         assert load_train_config(root / "configs" / name).model == shipped, name
+
+
+def test_accumulated_steps_see_every_micro_batch_and_frozen_norms_keep_their_statistics(tmp_path):
+    import torch
+
+    from veerdesk.ml.model import build_model
+    from veerdesk.ml.weights import save_weights
+
+    seen = []
+
+    def counting_stream(seed, crop):
+        stream = standin_stream(seed, crop)
+        while True:
+            seen.append(1)
+            yield next(stream)
+
+    start = build_model(TINY_MODEL)
+    save_weights(start, tmp_path / "start.safetensors", card={})
+    config = _config(max_steps=3, accumulate=3, freeze_norm_stats=True, val_every=100, checkpoint_every=100)
+    events = list(train(config, tmp_path / "run", minutes=10, stream_factory=counting_stream,
+                        init=tmp_path / "start.safetensors"))
+    assert events[-1].step == 3
+    # 3 optimizer steps x 3 micro-batches x batch 2 crops, plus the 2 validation crops.
+    assert len(seen) >= 3 * 3 * 2 + 2
+    trained, _, card = load_model(tmp_path / "run" / "latest.safetensors", inference=False)
+    assert card["batch_size"] == 6
+    norms = [(name, b) for name, b in trained.state_dict().items() if name.endswith("running_mean")]
+    before = dict(start.state_dict())
+    assert norms and all(torch.equal(b, before[name]) for name, b in norms)
+    with pytest.raises(ModelError, match="accumulate"):
+        _config(accumulate=0)

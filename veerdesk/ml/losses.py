@@ -3,7 +3,10 @@
 The combination used for training is class-weighted cross-entropy (per-pixel, keeps the edges
 crisp) plus a soft Tversky term on the curve classes (region overlap, insensitive to how few curve
 pixels there are; with alpha = beta = 0.5 it is soft Dice, i.e. a differentiable F1), optionally plus
-soft clDice (Shit et al., 2021), which rewards keeping each curve's skeleton connected.
+soft clDice (Shit et al., 2021), which rewards keeping each curve's skeleton connected, and optionally a
+skeleton recall term (after Kirchhoff et al., 2024): the share of each class's target skeleton the network
+covers. Tversky and cross-entropy count pixels, so a 6-px pen outweighs a 1-px pen six to one per row of
+curve; the skeleton counts length, so the thin pens the segmentation kept missing weigh as much as thick ones.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class LossConfig:
     tversky_classes: tuple[int, ...] = (1, 2)
     cldice_weight: float = 0.0
     cldice_iterations: int = 3
+    skeleton_recall_weight: float = 0.0
 
     @classmethod
     def from_dict(cls, d: dict) -> LossConfig:
@@ -82,6 +86,22 @@ def soft_cldice_loss(
     return 1 - 2 * precision * recall / (precision + recall)
 
 
+def skeleton_recall_loss(
+    probs: torch.Tensor, target_onehot: torch.Tensor, classes: tuple[int, ...], iterations: int
+) -> torch.Tensor:
+    """1 - the probability mass on each class's target skeleton, per class over the batch, averaged over the
+    classes present (a class absent from the batch has nothing to recall and would only add a constant)."""
+    with torch.no_grad():
+        skeleton = soft_skeleton(target_onehot[:, list(classes)], iterations)
+    length = skeleton.sum((0, 2, 3))
+    present = length > 0
+    if not bool(present.any()):
+        return probs.sum() * 0.0  # keeps the graph (and the dtype) when no crop holds a curve
+    covered = (probs[:, list(classes)] * skeleton).sum((0, 2, 3))
+    recall = covered[present] / length[present]
+    return 1 - recall.mean()
+
+
 class SegmentationLoss(torch.nn.Module):
     """Weighted sum of the terms above; returns (total, {term: value}) for logging."""
 
@@ -99,7 +119,7 @@ class SegmentationLoss(torch.nn.Module):
         terms: dict[str, torch.Tensor] = {}
         if c.ce_weight:
             terms["ce"] = c.ce_weight * F.cross_entropy(logits, target, weight=self.class_weights)
-        if c.tversky_weight or c.cldice_weight:
+        if c.tversky_weight or c.cldice_weight or c.skeleton_recall_weight:
             probs = logits.softmax(dim=1)
             onehot = F.one_hot(target, self.classes).permute(0, 3, 1, 2).to(probs.dtype)
             if c.tversky_weight:
@@ -108,6 +128,10 @@ class SegmentationLoss(torch.nn.Module):
                 )
             if c.cldice_weight:
                 terms["cldice"] = c.cldice_weight * soft_cldice_loss(
+                    probs, onehot, c.tversky_classes, c.cldice_iterations
+                )
+            if c.skeleton_recall_weight:
+                terms["skeleton_recall"] = c.skeleton_recall_weight * skeleton_recall_loss(
                     probs, onehot, c.tversky_classes, c.cldice_iterations
                 )
         total = sum(terms.values())

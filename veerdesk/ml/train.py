@@ -77,8 +77,16 @@ class TrainConfig:
     loader_workers: int = 1
     flips: bool = True
     max_steps: int | None = None
+    # Micro-batches summed into one optimizer step: a 2-core CPU fits batch 6, but continuing weights a GPU
+    # trained at batch 32 needs a comparable effective batch, or the noisier steps undo part of that training.
+    accumulate: int = 1
+    # Keep BatchNorm's running statistics as loaded (fine-tuning on small batches): small-batch statistics
+    # are noisy, and the statistics inference uses would drift with them.
+    freeze_norm_stats: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.accumulate, int) or self.accumulate < 1:
+            raise ModelError(f"accumulate must be a whole number ≥ 1, not {self.accumulate!r}")
         if self.train_seed < TRAIN_SEED_MIN:
             raise ModelError(f"train_seed must be ≥ {TRAIN_SEED_MIN} (lower seeds are held out for evaluation)")
         if self.val_seed >= TRAIN_SEED_MIN:
@@ -141,6 +149,16 @@ class TrainEvent:
             **self.values,
             **({"message": self.message} if self.message else {}),
         }
+
+
+def set_training_mode(model: torch.nn.Module, config: TrainConfig) -> None:
+    """Training mode, with BatchNorm layers left in eval mode (running statistics fixed) when the config
+    freezes them; their scale and shift still train."""
+    model.train()
+    if config.freeze_norm_stats:
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.eval()
 
 
 def learning_rate(config: TrainConfig, progress: float, steps_since_warmup_start: int) -> float:
@@ -215,9 +233,9 @@ def run_card(
         "train_seed_range": f"CropStream seeds ≥ {config.train_seed} (training never uses seeds < {TRAIN_SEED_MIN})",
         "validation": f"{config.val_crops} crops of {config.val_crop} px from CropStream seed {config.val_seed}",
         "crop": config.crop,
-        "batch_size": config.batch_size,
+        "batch_size": config.batch_size * config.accumulate,
         "steps": state["step"],
-        "samples_seen": state["step"] * config.batch_size,
+        "samples_seen": state["step"] * config.batch_size * config.accumulate,
         "wall_time_s": round(state["elapsed_s"], 1),
         "hardware": hardware_description(device),
         "precision": "bf16 autocast" if use_bf16(config, device) else "fp32",
@@ -298,7 +316,7 @@ def train(
 
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    model.train()
+    set_training_mode(model, config)
     loss_fn = SegmentationLoss(config.loss, config.model.classes).to(device)
     val_images, val_masks = fixed_crops(factory, config.val_seed, config.val_crop, config.val_crops)
     if config.channels_last:
@@ -370,22 +388,23 @@ def train(
                 break
             if cancel is not None and cancel():
                 raise CancelledError("training was cancelled; the last checkpoint is kept")
-            x, y = next(batches)
-            x = x.to(device, non_blocking=True)
-            y = y.to(device, non_blocking=True)
-            if config.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
             progress = state["elapsed_s"] / state["schedule_s"] if state["schedule_s"] > 0 else 1.0
             lr = learning_rate(config, progress, state["step"] - state["warmup_start_step"])
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                logits = model(x)
-            loss, terms = loss_fn(logits, y)
-            if not torch.isfinite(loss):
-                raise ModelError(f"training diverged at step {state['step']} (loss {float(loss)}); lower lr")
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            for _ in range(config.accumulate):
+                x, y = next(batches)
+                x = x.to(device, non_blocking=True)
+                y = y.to(device, non_blocking=True)
+                if config.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    logits = model(x)
+                loss, terms = loss_fn(logits, y)
+                if not torch.isfinite(loss):
+                    raise ModelError(f"training diverged at step {state['step']} (loss {float(loss)}); lower lr")
+                (loss / config.accumulate).backward()
             if config.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
@@ -442,6 +461,7 @@ def train(
 
 def _validation_event(model, images, masks, bf16, state, config, out, elapsed, budget_s) -> TrainEvent:
     result = validate(model, images, masks, bf16=bf16)
+    set_training_mode(model, config)  # validate() restores plain training mode, which would unfreeze norms
     score = result["curve_f1"]
     improved = state["best_score"] is None or score > state["best_score"]
     if improved:
