@@ -1,0 +1,41 @@
+"""The foreign-style bench measures the product against its own truth: the truth must sit on the ink."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+from bench_foreign_style import HOUSE_STYLES, render_page  # noqa: E402
+
+
+@pytest.mark.parametrize("house", HOUSE_STYLES)
+def test_foreign_pages_have_truth_on_their_ink_and_a_valid_layout(house):
+    checked = sum(_check_page(seed, house) for seed in range(7, 11))
+    assert checked >= 1  # at least one solid curve checked against the ink
+
+
+def _check_page(seed, house) -> int:
+    pixels, layout, truth = render_page(seed, house)
+    assert pixels.dtype == np.uint8 and pixels.ndim == 2
+    grid = layout.depth_grid()
+    rows = np.round(layout.depth.row_at_depth(grid)).astype(int)
+    paper = np.percentile(pixels, 90)
+    checked = 0
+    for _, track, curve in layout.curves():
+        values = truth[curve.mnemonic]
+        assert values.shape == grid.shape and np.isfinite(values).mean() > 0.9
+        if curve.style != "solid":
+            continue
+        ok = np.isfinite(values)
+        cols = np.round(track.column_at_value(np.where(ok, values, values[ok][0]), curve.scale)).astype(int)
+        # Darkest pixel within 2 px of where the truth says the pen is (a row either side: where the pen runs
+        # nearly flat, a fraction of a row moves it many columns).
+        near = np.array([pixels[max(0, r - 1) : r + 2, max(0, c - 2) : c + 3].min()
+                         for r, c in zip(rows[ok], cols[ok], strict=True)])
+        assert np.mean(near < paper - 40) > 0.9, (house, curve.mnemonic)
+        checked += 1
+    assert sum(len(t.curves) for t in layout.tracks) >= 2
+    return checked
