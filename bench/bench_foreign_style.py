@@ -42,15 +42,32 @@ WELLS = {
 }
 
 
+TOOL_RESOLUTION_M = 0.3  # both LAS files are in metres
+
+
+def smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred running mean that skips NaN (a NaN stays NaN)."""
+    if window <= 1:
+        return values
+    ok = np.isfinite(values)
+    kernel = np.ones(window)
+    total = np.convolve(np.where(ok, values, 0.0), kernel, mode="same")
+    count = np.convolve(ok.astype(float), kernel, mode="same")
+    return np.where(ok, total / np.maximum(count, 1), np.nan)
+
+
 def load_well(name: str) -> tuple[float, dict[str, np.ndarray]]:
+    """(step in metres, curves) of one bundled LAS file, each curve smoothed over about a tool's vertical
+    resolution: the 5-cm samples of the shallow well hold noise no paper record shows."""
     lib = np.load(ROOT / "resources" / "las" / "curves.npz", allow_pickle=False)
     names, offsets = [str(n) for n in lib["names"]], lib["offsets"]
     out, step = {}, None
     for i, full in enumerate(names):
         well, mnemonic = full.split(":", 1)
         if well == name:
-            out[mnemonic] = lib["values"][offsets[i] : offsets[i + 1]].astype(np.float64)
             step = float(lib["steps"][i])
+            raw = lib["values"][offsets[i] : offsets[i + 1]].astype(np.float64)
+            out[mnemonic] = smooth(raw, int(round(TOOL_RESOLUTION_M / step)))
     return step, out
 
 
@@ -211,7 +228,7 @@ def render_page(seed: int, house: str) -> tuple[np.ndarray, Layout, dict[str, np
         pixels = np.asarray(Image.fromarray(pixels).convert("1"), dtype=np.uint8) * 255  # Floyd–Steinberg
     ties = [[float(rows[0]), float(depth[0])], [float(rows[-1]), float(depth[-1])]]
     layout = Layout.from_dict({"version": 1, "well": {"name": f"FOREIGN {seed}"},
-                               "depth": {"unit": "FT", "ties": ties, "step": float(step)},
+                               "depth": {"unit": "M", "ties": ties, "step": float(step)},
                                "tracks": tracks})
     grid = layout.depth_grid()
     truth = {m: np.interp(grid, depth, v, left=np.nan, right=np.nan) for m, v in truth.items()}
