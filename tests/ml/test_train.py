@@ -174,7 +174,7 @@ def test_the_configs_that_continue_the_shipped_weights_describe_them():
     shipped = ModelConfig.from_dict(read_card(default_weights_path())["config"])
     for name in ("train-small-stage5-5class.json", "train-gpu-finetune.json", "train-gpu-balanced.json",
                  "train-gpu-stage6.json", "train-gpu-stage6b.json",
-                 "train-small-stage7-cpu.json"):
+                 "train-small-stage7-cpu.json", "train-small-stage8-cpu.json", "train-small-stage8a-cpu.json"):
         assert load_train_config(root / "configs" / name).model == shipped, name
 
 
