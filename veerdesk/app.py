@@ -39,7 +39,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     ns = argparse.Namespace(image=str(SAMPLE_IMAGE), layout=str(SAMPLE_LAYOUT), output=str(out / "sample-log.las"),
                             weights=None, device="auto", masks=str(out / "masks"), report=str(out / "report.json"),
-                            page=1, tta="flip")
+                            page=1, tta="flip", scale="auto")
     code = run_digitize(ns)
     if not code:
         print(f"wrote {out / 'sample-log.las'} and {out / 'report.json'}", file=sys.stderr)

@@ -80,6 +80,9 @@ def _add_tta(p) -> None:
     p.add_argument("--tta", choices=("flip", "none"), default="flip",
                    help="test-time augmentation: 'flip' averages the page and its mirror image (default; "
                         "about twice the model time, recovers more faint curve pixels), 'none' one pass")
+    p.add_argument("--scale", choices=("auto", "1", "2"), default="auto",
+                   help="input scale: 'auto' (default) probes a few tiles and runs the page enlarged 2x only "
+                        "when its pens are too thin for the model at 1x (low-resolution scans); '1' or '2' force it")
 
 
 def _add_batch(sub) -> None:

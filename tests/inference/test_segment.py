@@ -127,3 +127,53 @@ def test_device_choice():
         assert choose_settings("auto").device.type == "cpu"
         with pytest.raises(ModelError, match="CUDA"):
             choose_settings("cuda")
+
+
+class WideStrokeModel(nn.Module):
+    """Labels ink as curve only where the stroke is at least 3 px wide (a horizontal erosion): blind to
+    2-px pens at 1x, sure of them at 2x. Stands for the trained model on low-resolution scans."""
+
+    def forward(self, x):
+        ink = 1.0 - x
+        eroded = -torch.nn.functional.max_pool2d(-ink, (1, 3), 1, (0, 1))
+        curve = 12.0 * eroded - 6.0
+        return torch.cat([-curve, curve, torch.full_like(x, -8.0)], dim=1)
+
+
+def thin_pen_page():
+    pixels = np.full((256, 256), 255, np.uint8)
+    for x in (40, 120, 200):
+        pixels[:, x : x + 2] = 0
+    return pixels
+
+
+def test_scale_2_is_the_enlarged_page_pooled_back():
+    pixels = page(seed=3)
+    model = SmallConv().eval()
+    tiled = run_segmentation(pixels, model, tile=64, margin=12, device="cpu", precision="fp32", skip_paper=False,
+                             tta="none", scale="2")
+    x = torch.from_numpy(pixels).float()[None, None] / 255.0
+    with torch.no_grad():
+        big = torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        probs = torch.nn.functional.avg_pool2d(torch.softmax(model(big), 1), 2)[0]
+    assert np.mean(tiled.class_map == probs.argmax(0).numpy()) > 0.999
+    assert tiled.extra["scale"] == 2 and tiled.extra["scale_probe"] is None
+
+
+def test_auto_scale_enlarges_only_pages_whose_pens_the_model_misses():
+    thin = run_segmentation(thin_pen_page(), WideStrokeModel().eval(), tile=128, margin=8, device="cpu",
+                            precision="fp32", tta="none")
+    assert thin.extra["scale_mode"] == "auto" and thin.extra["scale"] == 2
+    assert (thin.class_map[:, 39:43] == 1).any(axis=1).all()  # the 2-px pen is found in every row
+    forced = run_segmentation(thin_pen_page(), WideStrokeModel().eval(), tile=128, margin=8, device="cpu",
+                              precision="fp32", tta="none", scale="1")
+    assert forced.class_map.max() == 0
+    # A model that sees the pens at 1x already gains nothing from enlarging: the page stays at 1x.
+    plain = run_segmentation(thin_pen_page(), InkModel().eval(), tile=128, margin=8, device="cpu",
+                             precision="fp32", tta="none")
+    assert plain.extra["scale"] == 1 and plain.extra["scale_probe"]["tiles"] >= 1
+
+
+def test_unknown_scale_is_refused():
+    with pytest.raises(ValueError, match="input scale"):
+        run_segmentation(page(seed=3), SmallConv().eval(), device="cpu", scale="3")

@@ -58,6 +58,8 @@ def test_cli_digitize_writes_las_masks_and_report(sheet, tmp_path, fake_weights,
     data = json.loads(report.read_text())
     assert data["curves"]["ILD"]["coverage"] > 0.97 and data["model"]["weights"] == "ink-model"
     assert data["test_time_augmentation"] == "flip"
+    assert data["input_scale"]["mode"] == "auto" and data["input_scale"]["used"] in (1, 2)
+    assert data["input_scale"]["probe"]["tiles"] >= 1
     assert sorted(p.name for p in masks.iterdir()) == ["out.classes-view.png", "out.classes.png",
                                                         "out.confidence.png"]
     assert "wrote" in capsys.readouterr().err
@@ -76,8 +78,10 @@ def test_cli_digitize_single_pass_when_asked(sheet, tmp_path, fake_weights):
     image, layout_path, _, truth = sheet
     out, report = tmp_path / "out.las", tmp_path / "out.json"
     assert main(["digitize", str(image), "--layout", str(layout_path), "-o", str(out), "--device", "cpu",
-                 "--report", str(report), "--tta", "none"]) == 0
-    assert json.loads(report.read_text())["test_time_augmentation"] == "none"
+                 "--report", str(report), "--tta", "none", "--scale", "1"]) == 0
+    data = json.loads(report.read_text())
+    assert data["test_time_augmentation"] == "none"
+    assert data["input_scale"] == {"mode": "1", "used": 1, "probe": None}
     assert r_squared(truth["GR"], lasio.read(out)["GR"]) > 0.999
 
 

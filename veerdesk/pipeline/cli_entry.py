@@ -67,7 +67,8 @@ def run_digitize(args: argparse.Namespace) -> int:
     page = load_page(args.image, page=max(0, args.page - 1))
     check_layout_fits(layout, page.height, page.width)
     progress = StderrProgress()
-    result = run_to_result(digitize(page, layout, device=args.device, model=model, tta=args.tta), progress)
+    result = run_to_result(digitize(page, layout, device=args.device, model=model, tta=args.tta,
+                                    scale=args.scale), progress)
     result.report["model"] = {k: v for k, v in model_info.items() if k != "card"}
     if args.report:
         from veerdesk.ml.gap import gap_report
@@ -99,7 +100,8 @@ def run_batch(args: argparse.Namespace) -> int:
         layout = batch.load_sheet_layout(sheet, layouts)
         sheet.output.parent.mkdir(parents=True, exist_ok=True)
         page = load_page(sheet.image)
-        result = run_to_result(digitize(page, layout, device=args.device, model=model, tta=args.tta))
+        result = run_to_result(digitize(page, layout, device=args.device, model=model, tta=args.tta,
+                                        scale=args.scale))
         write_result(result, sheet.output)
 
     start = time.perf_counter()

@@ -116,6 +116,8 @@ def build_report(traces: dict[str, CurveTrace], layout: Layout, *, timings: dict
         },
         "device": device,
         "test_time_augmentation": segmentation.extra.get("tta"),
+        "input_scale": {"mode": segmentation.extra.get("scale_mode"), "used": segmentation.extra.get("scale"),
+                        "probe": segmentation.extra.get("scale_probe")},
         "model": {k: v for k, v in (model_info or {}).items() if k != "card"},
         "tiles": {"total": segmentation.tiles, "skipped_blank": segmentation.skipped_tiles},
         "timings": {**{k: round(v, 3) for k, v in timings.items()},
@@ -138,16 +140,19 @@ def digitize(
     tile: int | None = None,
     margin: int | None = None,
     tta: str | None = None,
+    scale: str | None = None,
 ) -> Iterator[Progress | DigitizeResult]:
     """Digitize one sheet; yields :class:`Progress` events, then one :class:`DigitizeResult`.
 
     ``model`` (already prepared for inference) skips loading weights — the batch runner and the app load
     once and reuse it. ``tta`` picks the test-time augmentation (``veerdesk.inference.segment.TTA_MODES``;
-    None = the default, mirrored views averaged).
+    None = the default, mirrored views averaged) and ``scale`` the input scale
+    (``veerdesk.inference.segment.SCALE_MODES``; None = the default, "auto").
     """
     from veerdesk.inference.segment import (
         DEFAULT_MARGIN,
         DEFAULT_TILE,
+        DEFAULT_SCALE,
         DEFAULT_TTA,
         SegmentationResult,
         segment_page,
@@ -185,7 +190,8 @@ def digitize(
     t = time.perf_counter()
     segmentation: SegmentationResult | None = None
     for event in segment_page(pixels, model, tile=tile or DEFAULT_TILE, margin=margin or DEFAULT_MARGIN,
-                              device=device, cancel=cancel, tta=tta or DEFAULT_TTA):
+                              device=device, cancel=cancel, tta=tta or DEFAULT_TTA,
+                              scale=scale or DEFAULT_SCALE):
         if isinstance(event, SegmentationResult):
             segmentation = event
         else:

@@ -66,7 +66,8 @@ def _env_int(name: str, default: int | None) -> int | None:
 class SheetWorker:
     """Holds the model; turns one sheet into traces. Wrapped with ``ray.remote`` at run time."""
 
-    def __init__(self, weights: dict[str, Any], device: str, threads: int, tta: str | None = None) -> None:
+    def __init__(self, weights: dict[str, Any], device: str, threads: int, tta: str | None = None,
+                 scale: str | None = None) -> None:
         import torch
 
         import veerdesk.inference.segment as segment
@@ -76,6 +77,7 @@ class SheetWorker:
         segment.default_threads = lambda: max(1, threads)
         self.device = device
         self.tta = tta
+        self.scale = scale
         self.folder = tempfile.TemporaryDirectory(prefix="veerdesk-ray-")
         path = Path(self.folder.name) / weights["name"]
         path.write_bytes(weights["data"])
@@ -102,7 +104,7 @@ class SheetWorker:
                 Path(local).write_bytes(image_bytes)
             page = load_page(local)
             result = run_to_result(digitize(page, Layout.from_dict(layout), device=self.device, model=self.model,
-                                                  tta=self.tta))
+                                                  tta=self.tta, scale=self.scale))
             traces = {name: (t.depth, t.value, t.confidence) for name, t in result.traces.items()}
             return {"index": index, "status": "ok", "message": "", "traces": traces,
                     "seconds": time.perf_counter() - start}
@@ -173,10 +175,11 @@ def run_ray_sheets(
     cancel: Callable[[], bool] | None = None,
     info: dict[str, Any] | None = None,
     tta: str | None = None,
+    scale: str | None = None,
 ) -> Iterator[SheetDone]:
     """Digitize ``sheets`` on Ray; yields a :class:`SheetDone` per sheet (skipped and failed-early sheets
     first, then in the order the actors finish). ``info`` (optional) receives the actors' placement;
-    ``tta`` is the test-time augmentation (None = the default)."""
+    ``tta`` is the test-time augmentation and ``scale`` the input scale (None = the defaults)."""
     from veerdesk.export.las import write_las
 
     ray = import_ray()
@@ -227,7 +230,8 @@ def run_ray_sheets(
         count, options, actor_device = plan_workers(ray, device, workers, cpus_per_worker, len(pending))
         threads = 1 if actor_device == "cuda" else int(options["num_cpus"])
         remote_worker = ray.remote(SheetWorker)
-        actors = [remote_worker.options(**options).remote(payload, actor_device, threads, tta) for _ in range(count)]
+        actors = [remote_worker.options(**options).remote(payload, actor_device, threads, tta, scale)
+                  for _ in range(count)]
         if info is not None:
             info["workers"] = ray.get([a.where.remote() for a in actors])
         from ray.util import ActorPool
@@ -287,7 +291,7 @@ def run_batch_ray(args: argparse.Namespace) -> int:
         workers=_env_int("VEERDESK_RAY_WORKERS", None),
         cpus_per_worker=_env_int("VEERDESK_RAY_CPUS_PER_WORKER", DEFAULT_CPUS_PER_WORKER) or DEFAULT_CPUS_PER_WORKER,
         ship_images=os.environ.get("VEERDESK_RAY_SHIP_IMAGES", "") not in ("", "0"),
-        force=args.force, info=info, tta=args.tta,
+        force=args.force, info=info, tta=args.tta, scale=args.scale,
     )
     announced = False
 
