@@ -151,8 +151,8 @@ def digitize(
     """
     from veerdesk.inference.segment import (
         DEFAULT_MARGIN,
-        DEFAULT_TILE,
         DEFAULT_SCALE,
+        DEFAULT_TILE,
         DEFAULT_TTA,
         SegmentationResult,
         segment_page,
