@@ -27,7 +27,8 @@ from PIL import Image, ImageDraw, ImageFilter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from veerdesk.core.curves import r_squared  # noqa: E402
+from bench_digitize_accuracy import score as curve_score  # noqa: E402
+
 from veerdesk.core.layout import Layout  # noqa: E402
 from veerdesk.pipeline.digitize import digitize, load_inference_model, run_to_result  # noqa: E402
 
@@ -238,13 +239,8 @@ def render_page(seed: int, house: str) -> tuple[np.ndarray, Layout, dict[str, np
 def score(layout: Layout, truth: dict[str, np.ndarray], traces) -> list[tuple[str, float, float]]:
     out = []
     for _, track, curve in layout.curves():
-        t, v = truth[curve.mnemonic], traces[curve.mnemonic].value
-        if track.scale == "log":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t, v = np.log10(t), np.log10(np.where(v > 0, v, np.nan))
-        r2 = r_squared(t, v)
-        ok = np.isfinite(t)
-        out.append((curve.style, r2 if np.isfinite(r2) else -10.0, float(np.isfinite(v)[ok].mean())))
+        r2, coverage = curve_score(track, truth[curve.mnemonic], traces[curve.mnemonic].value)
+        out.append((curve.style, r2 if np.isfinite(r2) else -10.0, coverage))
     return out
 
 

@@ -72,10 +72,10 @@ def _add_digitize(sub) -> None:
     p.add_argument("--masks", default=None, help="folder for class and confidence masks")
     p.add_argument("--report", default=None, help="JSON report with coverage, confidence and timings")
     p.add_argument("--page", type=int, default=1)
-    _add_tta(p)
+    _add_inference_options(p)
 
 
-def _add_tta(p) -> None:
+def _add_inference_options(p) -> None:
     # Literal choices: the CLI must not import torch (veerdesk.inference) just to build its parser.
     p.add_argument("--tta", choices=("flip", "none"), default="flip",
                    help="test-time augmentation: 'flip' averages the page and its mirror image (default; "
@@ -96,7 +96,7 @@ def _add_batch(sub) -> None:
     p.add_argument("--force", action="store_true", help="redo sheets already finished")
     p.add_argument("--engine", choices=("local", "ray"), default="local")
     p.add_argument("--address", default=None, help="Ray cluster address (with --engine ray)")
-    _add_tta(p)
+    _add_inference_options(p)
 
 
 def _add_open(sub) -> None:

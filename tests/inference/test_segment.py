@@ -165,6 +165,7 @@ def test_auto_scale_enlarges_only_pages_whose_pens_the_model_misses():
                             precision="fp32", tta="none")
     assert thin.extra["scale_mode"] == "auto" and thin.extra["scale"] == 2
     assert (thin.class_map[:, 39:43] == 1).any(axis=1).all()  # the 2-px pen is found in every row
+    assert thin.extra["scale_probe"]["curve_pixel_ratio"] is None  # none at 1x; JSON has no infinity
     forced = run_segmentation(thin_pen_page(), WideStrokeModel().eval(), tile=128, margin=8, device="cpu",
                               precision="fp32", tta="none", scale="1")
     assert forced.class_map.max() == 0

@@ -11,6 +11,7 @@ they arrive and the CLI can draw a progress bar) and finally a :class:`Segmentat
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import time
@@ -142,6 +143,11 @@ def allocate_page_array(shape: tuple[int, int], fill: int = 0) -> np.ndarray:
     return array
 
 
+def _autocast(settings: RunSettings):
+    return torch.autocast(settings.device.type, dtype=settings.autocast_dtype or torch.float32,
+                          enabled=settings.autocast_dtype is not None)
+
+
 def _window_input(pixels: np.ndarray, window: tuple[int, int, int, int], settings: RunSettings) -> torch.Tensor:
     y0, x0, y1, x1 = window
     window = torch.from_numpy(np.ascontiguousarray(pixels[y0:y1, x0:x1]))
@@ -179,13 +185,11 @@ def probe_scale(pixels: np.ndarray, model: torch.nn.Module, settings: RunSetting
     from veerdesk.ml.gap import choose_tiles
 
     counts, confidences = {1: 0, 2: 0}, {1: 0.0, 2: 0.0}
-    autocast = torch.autocast(settings.device.type, dtype=settings.autocast_dtype or torch.float32,
-                              enabled=settings.autocast_dtype is not None)
     corners = choose_tiles(pixels, PROBE_SIZE, PROBE_TILES)
     for y, x in corners:
-        window = (y, x, min(y + PROBE_SIZE, pixels.shape[0]), min(x + PROBE_SIZE, pixels.shape[1]))
+        window = (y, x, y + PROBE_SIZE, x + PROBE_SIZE)  # slicing stops at the page edge
         for scale in (1, 2):
-            with torch.inference_mode(), autocast:
+            with torch.inference_mode(), _autocast(settings):
                 probs = _scaled_probabilities(model, _window_input(pixels, window, settings), "none", settings, scale)
             top, classes = probs[0].float().max(dim=0)
             curve = classes > 0
@@ -194,7 +198,8 @@ def probe_scale(pixels: np.ndarray, model: torch.nn.Module, settings: RunSetting
     mean = {s: confidences[s] / counts[s] if counts[s] else 0.0 for s in (1, 2)}
     ratio = counts[2] / counts[1] if counts[1] else (float("inf") if counts[2] else 1.0)
     enlarge = ratio > PROBE_MIN_CURVE_RATIO and mean[2] > mean[1] + PROBE_MIN_CONFIDENCE_GAIN
-    figures = {"tiles": len(corners), "curve_pixel_ratio": round(ratio, 3),
+    # JSON has no infinity: the report says null where the 1x view found no curve pixel at all.
+    figures = {"tiles": len(corners), "curve_pixel_ratio": round(ratio, 3) if math.isfinite(ratio) else None,
                "confidence_1x": round(mean[1], 4), "confidence_2x": round(mean[2], 4)}
     return (2 if enlarge else 1), figures
 
@@ -251,8 +256,7 @@ def segment_page(
         factor, probe = probe_scale(pixels, model, settings)
     else:
         factor, probe = int(scale), None
-    autocast = torch.autocast(settings.device.type, dtype=settings.autocast_dtype or torch.float32,
-                              enabled=settings.autocast_dtype is not None)
+    autocast = _autocast(settings)
     for n, t in enumerate(tiles, start=1):
         if cancel is not None and cancel():
             raise CancelledError("segmentation was cancelled; nothing was written")

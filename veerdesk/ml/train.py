@@ -405,14 +405,15 @@ def train(
                 if not torch.isfinite(loss):
                     raise ModelError(f"training diverged at step {state['step']} (loss {float(loss)}); lower lr")
                 (loss / config.accumulate).backward()
+                # Logged losses are means over every micro-batch, not the last one's.
+                loss_sum += float(loss.detach())
+                loss_count += 1
+                for name, value in terms.items():
+                    loss_terms_sum[name] = loss_terms_sum.get(name, 0.0) + value
             if config.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             state["step"] += 1
-            loss_sum += float(loss.detach())
-            loss_count += 1
-            for name, value in terms.items():
-                loss_terms_sum[name] = loss_terms_sum.get(name, 0.0) + value
 
             if state["step"] % config.log_every == 0:
                 values = {
