@@ -102,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     figures = {}
     for weights in [Path(w) for w in (args.weights or [default_weights_path()])]:
         model, config, _ = load_model(weights, inference=False)
-        print(f"\n{weights.name}: channels {list(config.channels)}, page {args.width} x {args.height} = {mp:.1f} MP")
+        # Two runs both have a best.safetensors: name weights by their folder too.
+        label = f"{weights.parent.name}/{weights.name}"
+        print(f"\n{label}: channels {list(config.channels)}, page {args.width} x {args.height} = {mp:.1f} MP")
         fast = prepare_for_inference(copy.deepcopy(model))
         cpu_s, reference = timed_segmentation(
             pixels, fast, max(1, args.repeats - 2), device="cpu", precision="fp32", threads=os.cpu_count()
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  digitize sample: {digitized['seconds']}")
         for name, row in digitized["curves"].items():
             print(f"    {name}: {row}")
-        figures[weights.name] = {"segmentation": rows, "digitize_sample": digitized}
+        figures[label] = {"segmentation": rows, "digitize_sample": digitized}
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0

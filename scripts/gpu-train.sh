@@ -16,7 +16,7 @@ MINUTES=${MINUTES:-7}
 OUT=$(realpath "${OUT:?set OUT to the folder that receives the results}")
 RUNS=${RUNS:-/tmp/veerdesk-gpu-runs}
 CONFIGS=${CONFIGS:-"large xl"}
-INIT=${INIT:-}  # start every run from these weights (else from scratch)
+INIT=${INIT:-}  # start every run from these weights (else from scratch); INIT_<config>=W for one run
 CUDA_CHECK=${CUDA_CHECK:-1}
 export PYTHONUNBUFFERED=1
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
@@ -41,13 +41,18 @@ pack() (
     for name in $CONFIGS; do
         pack_one "$name-best" "$name/best.safetensors" "$name/best.json"
         pack_one "$name-latest" "$name/latest.safetensors" "$name/latest.json"
+        if compgen -G "$name/step-*.safetensors" >/dev/null; then  # "keep_snapshots" configs
+            pack_one "$name-snapshots" "$name"/step-*.safetensors "$name"/step-*.json
+        fi
     done
 )
 
 pids=()
 for name in $CONFIGS; do
+    init_var="INIT_$name"
+    init=${!init_var:-$INIT}
     python3 -m veerdesk.ml.train --config "configs/train-gpu-$name.json" --out "$RUNS/$name" --minutes "$MINUTES" \
-        ${INIT:+--init "$INIT"} >"$RUNS/$name.out" 2>&1 &
+        ${init:+--init "$init"} >"$RUNS/$name.out" 2>&1 &
     pids+=($!)
 done
 (while sleep 40; do pack; done) &

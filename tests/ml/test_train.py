@@ -120,7 +120,7 @@ def test_cancel_flag_stops_training_and_keeps_a_checkpoint(tmp_path):
 def test_resume_after_a_generator_change_revalidates_and_resets_best(tmp_path, monkeypatch):
     import veerdesk.ml.train as train_module
 
-    monkeypatch.setattr(train_module, "synth_crop_stream", lambda seed, crop, classes: standin_stream(seed, crop))
+    monkeypatch.setattr(train_module, "synth_crop_stream", lambda seed, crop, **_: standin_stream(seed, crop))
     monkeypatch.setattr(train_module, "generator_fingerprint", lambda: "old")
     list(train(_config(max_steps=3), tmp_path, minutes=10))
     monkeypatch.setattr(train_module, "generator_fingerprint", lambda: "new")
@@ -174,7 +174,8 @@ def test_the_configs_that_continue_the_shipped_weights_describe_them():
     shipped = ModelConfig.from_dict(read_card(default_weights_path())["config"])
     for name in ("train-small-stage5-5class.json", "train-gpu-finetune.json", "train-gpu-balanced.json",
                  "train-gpu-stage6.json", "train-gpu-stage6b.json",
-                 "train-small-stage7-cpu.json", "train-small-stage8-cpu.json", "train-small-stage8a-cpu.json"):
+                 "train-small-stage7-cpu.json", "train-small-stage8-cpu.json", "train-small-stage8a-cpu.json",
+                 "train-gpu-stage9.json", "train-gpu-stage9s.json", "train-gpu-stage9b.json", "train-gpu-stage9c.json"):
         assert load_train_config(root / "configs" / name).model == shipped, name
 
 
@@ -207,3 +208,25 @@ def test_accumulated_steps_see_every_micro_batch_and_frozen_norms_keep_their_sta
     assert norms and all(torch.equal(b, before[name]) for name, b in norms)
     with pytest.raises(ModelError, match="accumulate"):
         _config(accumulate=0)
+
+
+def test_snapshots_keep_every_checkpoint_and_the_coarse_share_reaches_the_generator(tmp_path, monkeypatch):
+    import veerdesk.ml.train as train_module
+
+    shares = []
+
+    def recording_stream(seed, crop, classes=3, coarse_share=0.0):
+        shares.append(coarse_share)
+        return standin_stream(seed, crop)
+
+    monkeypatch.setattr(train_module, "synth_crop_stream", recording_stream)
+    config = _config(max_steps=4, checkpoint_every=2, keep_snapshots=True, coarse_share=0.3)
+    events = list(train(config, tmp_path, minutes=10))
+    assert events[-1].step == 4
+    assert shares and set(shares) == {0.3}  # validation crops and training crops alike
+    snapshots = sorted(p.name for p in tmp_path.glob("step-*.safetensors"))
+    assert snapshots == ["step-000002.safetensors", "step-000004.safetensors"]
+    _, _, card = load_model(tmp_path / snapshots[0])
+    assert card["steps"] == 2 and "30% of them coarse captures" in card["generator"]
+    with pytest.raises(ModelError, match="coarse_share"):
+        _config(coarse_share=-0.1)

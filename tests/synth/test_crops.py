@@ -56,3 +56,61 @@ def test_more_classes_only_set_broken_styles_apart(classes, seed, crops):
         assert np.array_equal(to_three_classes(mask), mask3)
         seen_newest |= bool((mask == newest).any())
     assert seen_newest
+
+
+def test_without_coarse_captures_the_stream_is_unchanged():
+    # Training configs of earlier stages must keep drawing the crops they were trained on.
+    plain, zero = CropStream(21, crop=96, with_ids=True), CropStream(21, crop=96, with_ids=True, coarse_share=0.0)
+    for _ in range(4):
+        a, b = next(plain), next(zero)
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    with pytest.raises(ValueError, match="coarse_share"):
+        CropStream(21, crop=96, coarse_share=1.5)
+
+
+def _pen_widths(ids: np.ndarray) -> list[int]:
+    """Horizontal run lengths of labelled pixels (a steep pen's width in pixels)."""
+    runs = []
+    for row in ids > 0:
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(np.int8), [0]])))
+        runs.extend((edges[1::2] - edges[::2]).tolist())
+    return runs
+
+
+def test_coarse_captures_draw_thinner_pens_and_label_only_darkened_pixels():
+    seed, crops = 31, 10
+    coarse = CropStream(seed, crop=160, clean=True, with_ids=True, coarse_share=1.0)
+    plain = CropStream(seed, crop=160, clean=True, with_ids=True)
+    coarse_widths, plain_widths = [], []
+    for _ in range(crops):
+        image, mask, ids = next(coarse)
+        assert image.shape == mask.shape == (160, 160)
+        assert np.array_equal(mask > 0, ids > 0)
+        if mask.any():
+            paper = np.median(image[mask == 0])
+            # A label needs a quarter of a pen's contrast; light pens on a grey page may show less.
+            assert np.mean(image[mask > 0] < paper - 8) > 0.9
+        coarse_widths += _pen_widths(ids)
+        plain_widths += _pen_widths(next(plain)[2])
+    assert np.mean(coarse_widths) < 0.8 * np.mean(plain_widths)
+
+
+def test_a_one_bit_coarse_capture_breaks_a_thin_pen_and_labels_only_ink():
+    from veerdesk.synth.crops import coarse_capture
+
+    drawn = np.full((150, 150), 255, np.uint8)
+    ids = np.zeros_like(drawn)
+    for r in range(150):  # a 1-px pen, a little off vertical so it crosses pixel boundaries
+        c = 40 + r // 9
+        drawn[r, c], ids[r, c] = 0, 3
+    plan = {"enabled": True, "bilevel": True, "dither": False, "adaptive": False, "threshold": 0.55,
+            "morph": "none", "speckle": 0.0}
+    image, labels = coarse_capture(drawn, ids, 100, plan, np.random.default_rng(0))
+    assert image.shape == labels.shape == (100, 100)
+    assert set(np.unique(image)) <= {0, 255}
+    assert set(np.unique(labels)) == {0, 3}
+    assert np.all(image[labels > 0] == 0)  # every label sits on ink left by the threshold
+    # 1.5x down, a 1-px pen darkens a captured pixel by 2/3 where it lies inside it and by 1/3 on each of
+    # two where it straddles them: a mid-grey threshold keeps the first and drops the second.
+    inked_rows = (image == 0).any(axis=1)
+    assert 0.2 < inked_rows.mean() < 0.9

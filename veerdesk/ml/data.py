@@ -19,9 +19,11 @@ TRAIN_SEED_MIN = 1_000_000
 StreamFactory = Callable[[int, int], Iterator[tuple[np.ndarray, np.ndarray]]]
 
 
-def synth_crop_stream(seed: int, crop: int, classes: int = 3) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def synth_crop_stream(
+    seed: int, crop: int, classes: int = 3, coarse_share: float = 0.0
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The real generator's crop stream (imported lazily: synth may be absent in a partial checkout), with
-    masks in the ``classes``-class scheme."""
+    masks in the ``classes``-class scheme and ``coarse_share`` of the crops coarse captures."""
     try:
         from veerdesk.synth import CropStream
     except ImportError:
@@ -29,7 +31,7 @@ def synth_crop_stream(seed: int, crop: int, classes: int = 3) -> Iterator[tuple[
             from veerdesk.synth.crops import CropStream
         except ImportError as exc:
             raise ModelError("the synthetic generator (veerdesk.synth.CropStream) is not available") from exc
-    return iter(CropStream(seed, crop=crop, classes=classes))
+    return iter(CropStream(seed, crop=crop, classes=classes, coarse_share=coarse_share))
 
 
 def to_batch(images: list[np.ndarray], masks: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -83,8 +83,16 @@ class TrainConfig:
     # Keep BatchNorm's running statistics as loaded (fine-tuning on small batches): small-batch statistics
     # are noisy, and the statistics inference uses would drift with them.
     freeze_norm_stats: bool = False
+    # Share of training and validation crops drawn as coarse captures (sub-pixel pens of low-dpi scans;
+    # see veerdesk.synth.crops). 0 reproduces the crops of earlier stages.
+    coarse_share: float = 0.0
+    # Also keep the weights of every checkpoint as step-NNNNNN.safetensors: checkpoints are selected by
+    # recovered-curve R² on whole pages afterwards, which the validation F1 only loosely predicts.
+    keep_snapshots: bool = False
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.coarse_share <= 1.0:
+            raise ModelError(f"coarse_share must lie in [0, 1], not {self.coarse_share!r}")
         if not isinstance(self.accumulate, int) or self.accumulate < 1:
             raise ModelError(f"accumulate must be a whole number ≥ 1, not {self.accumulate!r}")
         if self.train_seed < TRAIN_SEED_MIN:
@@ -229,7 +237,8 @@ def run_card(
 ) -> dict[str, Any]:
     """What the weights saved from this run say about how they were made."""
     card = {
-        "generator": "veerdesk.synth.CropStream(seed, crop=...) — streamed crops of synthetic pages",
+        "generator": "veerdesk.synth.CropStream(seed, crop=...) — streamed crops of synthetic pages"
+        + (f", {config.coarse_share:.0%} of them coarse captures" if config.coarse_share else ""),
         "train_seed_range": f"CropStream seeds ≥ {config.train_seed} (training never uses seeds < {TRAIN_SEED_MIN})",
         "validation": f"{config.val_crops} crops of {config.val_crop} px from CropStream seed {config.val_seed}",
         "crop": config.crop,
@@ -260,7 +269,9 @@ def train(
     """Train until the time budget (or ``max_steps``) is spent; yields progress events."""
     config = load_train_config(config_source)
     # The generator's masks in the model's class scheme (a partial is picklable for spawned loader workers).
-    factory = stream_factory or functools.partial(synth_crop_stream, classes=config.model.classes)
+    factory = stream_factory or functools.partial(
+        synth_crop_stream, classes=config.model.classes, coarse_share=config.coarse_share
+    )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(max(1, config.threads))
@@ -433,6 +444,9 @@ def train(
                 checkpoint()
                 # The newest weights, loadable (and exportable) while the run goes on.
                 save_weights(model, out / "latest.safetensors", card=run_card(config, state, device=device))
+                if config.keep_snapshots:
+                    snapshot = out / f"step-{state['step']:06d}.safetensors"
+                    save_weights(model, snapshot, card=run_card(config, state, device=device))
                 last_checkpoint_step = state["step"]
                 yield log(TrainEvent("checkpoint", state["step"], elapsed(), budget_s, {"path": str(checkpoint_path)}))
         finished_normally = True

@@ -437,10 +437,33 @@ def _holes_and_edges(design: PageDesign, canvas: Canvas, plan, applied: list[str
         applied.append("torn_edge")
 
 
+def finish_capture(img: np.ndarray, ids: np.ndarray, plan, rng, levels: tuple[float, float]) -> np.ndarray:
+    """The steps of :func:`apply_artefacts` that follow a scanner's capture (threshold to 1 bit, specks,
+    negative, JPEG of the 1-bit page), for a window captured apart (``synth.crops.coarse_capture``).
+    ``levels``: paper and ink grey as the operator judged them on the sheet (:func:`ink_levels` of the
+    drawn window): the threshold is set for the page's ink, not for the pale greys of pens thinner than
+    a pixel. Curve labels are cleared in place where thresholding left paper."""
+    if not plan.get("enabled"):
+        return img
+    if plan["bilevel"]:
+        img = _bilevel(img, ids, plan, rng, levels)
+    if plan["speckle"] > 0:
+        _speckle(img, plan["speckle"], plan["bilevel"], rng)
+    if plan["bilevel"]:
+        ids[img > 127] = 0
+    if plan.get("negative"):
+        img = 255 - img
+    if plan.get("jpeg_after"):
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(plan["jpeg_after"])])
+        if ok:
+            img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    return np.ascontiguousarray(img)
+
+
 _BAYER4 = np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], np.float32) / 16.0
 
 
-def _levels(img: np.ndarray, ids: np.ndarray) -> tuple[float, float]:
+def ink_levels(img: np.ndarray, ids: np.ndarray) -> tuple[float, float]:
     """Paper and curve-ink grey of this window, as an operator setting the threshold would judge them."""
     sample = img[::5, ::5]
     paper_level = float(np.percentile(sample, 90))
@@ -454,8 +477,8 @@ def _levels(img: np.ndarray, ids: np.ndarray) -> tuple[float, float]:
     return paper_level, min(ink_level, paper_level - 20)
 
 
-def _bilevel(img: np.ndarray, ids: np.ndarray, plan, rng) -> np.ndarray:
-    paper_level, ink_level = _levels(img, ids)
+def _bilevel(img: np.ndarray, ids: np.ndarray, plan, rng, levels: tuple[float, float] | None = None) -> np.ndarray:
+    paper_level, ink_level = levels or ink_levels(img, ids)
     if plan.get("dither"):
         # Ordered dithering around this page's mid-grey: greys become dot patterns, ink stays solid.
         span = max(paper_level - ink_level, 1.0)

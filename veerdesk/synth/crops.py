@@ -4,16 +4,24 @@ Each crop designs a whole virtual page (numbers only: size, layout, styles, arte
 window of it, so crops look like parts of real-size pages at no full-page cost. Windows are biased
 towards tracks with curves; the window is a little larger than the crop so blur and the small skew
 (crops only: the layout schema has no rotation, so full pages stay unskewed) never show an edge.
+
+A share of crops (``coarse_share``) is a *coarse capture*: a window 1.4-2.8x larger is drawn and scanned
+down to the crop, as an archive sheet scanned at 100-150 dpi would be. The designer never draws a pen
+thinner than one pixel, so only this makes the sub-pixel pens of coarse scans: grey smudges on a grey
+page, and on a 1-bit page pens broken into jaggy runs and dots reduced to single pixels (thresholding
+comes after the scan-down, as in a scanner). A curve keeps its label where it still darkens the pixel.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
+from veerdesk.synth.artefacts import finish_capture, ink_levels
 from veerdesk.synth.design import PageDesign, design_page
 from veerdesk.synth.page import class_lookup, render_window, window_signals
 from veerdesk.synth.traces import drawn_columns
@@ -27,12 +35,17 @@ class CropStream:
     ``with_ids``: also yield the curve-owner map (then items are 3-tuples).
     ``classes``: the mask's class scheme (3: background/solid/non-solid; 4: dotted apart; 5: dash-dot
     apart too, see ``veerdesk.core.classes``).
+    ``coarse_share``: share of crops that are coarse captures (see the module's doc); 0 keeps every crop
+    as earlier versions drew it.
     """
 
     def __init__(self, seed: int, crop: int = 512, *, curve_bias: float = 0.85, margin: int = 24,
                  clean: bool = False, min_curve_pixels: int | None = None, with_ids: bool = False,
-                 width=None, height=None, classes: int = 3) -> None:
+                 width=None, height=None, classes: int = 3, coarse_share: float = 0.0) -> None:
+        if not 0.0 <= coarse_share <= 1.0:
+            raise ValueError(f"coarse_share must lie in [0, 1], not {coarse_share!r}")
         self.seed = int(seed)
+        self.coarse_share = float(coarse_share)
         self.classes = classes
         self.crop = int(crop)
         self.curve_bias = curve_bias
@@ -49,15 +62,25 @@ class CropStream:
 
     def __next__(self):
         rng = np.random.default_rng([self.seed, self._count])
+        # The capture scale has a stream of its own, so crops that stay at 1x are drawn exactly as before.
+        capture = coarse_capture_scale(np.random.default_rng([self.seed, self._count, 7]), self.coarse_share)
         self._count += 1
         biased = rng.random() < self.curve_bias
         size = self.crop + 2 * self.margin
+        drawn = size if capture == 1.0 else int(math.ceil(size * capture))
         for attempt in range(3):
             design = design_page(rng, self.width, self.height, clean=self.clean)
-            y0 = self._window_row(design, rng, biased)
-            x0, signals = self._window_column(design, rng, biased, y0)
-            canvas, _ = render_window(design, rng, x0, y0, size, size, signals)
+            y0 = self._window_row(design, rng, biased, drawn)
+            x0, signals = self._window_column(design, rng, biased, y0, drawn)
+            plan = design.artefacts
+            if capture != 1.0 and plan.get("enabled"):
+                # Thresholding and what follows it happen after the scan-down (see coarse_capture).
+                design = replace(design, artefacts=dict(plan, bilevel=False, speckle=0.0, blocky=0.0,
+                                                        jpeg_after=0, negative=False))
+            canvas, _ = render_window(design, rng, x0, y0, drawn, drawn, signals)
             image, ids = canvas.image, canvas.ids
+            if capture != 1.0:
+                image, ids = coarse_capture(image, ids, size, plan, rng)
             if not biased or np.count_nonzero(ids) >= self.min_curve_pixels or attempt == 2:
                 break
         if design.artefacts.get("enabled") and design.artefacts.get("warp"):
@@ -74,8 +97,7 @@ class CropStream:
         mask = class_lookup(design.layout, self.classes)[ids]
         return (image, mask, ids) if self.with_ids else (image, mask)
 
-    def _window_row(self, design: PageDesign, rng: np.random.Generator, biased: bool) -> int:
-        size = self.crop + 2 * self.margin
+    def _window_row(self, design: PageDesign, rng: np.random.Generator, biased: bool, size: int) -> int:
         if biased:
             y_lo, y_hi = design.body
             y0 = rng.uniform(y_lo - 0.2 * size, max(y_lo, y_hi - 0.8 * size))
@@ -83,11 +105,10 @@ class CropStream:
             y0 = rng.uniform(-0.1 * size, max(0.0, design.height - 0.9 * size))
         return int(math.floor(y0))
 
-    def _window_column(self, design: PageDesign, rng: np.random.Generator, biased: bool, y0: int):
-        """Left column of the window and the curve signals it needs. Biased windows are centred (give or
-        take a quarter) on a point of a random curve. Only curves that can reach the window get a signal
-        (a crop of one track of a four-track page skips most of the signal work)."""
-        size = self.crop + 2 * self.margin
+    def _window_column(self, design: PageDesign, rng: np.random.Generator, biased: bool, y0: int, size: int):
+        """Left column of the window (``size`` pixels square) and the curve signals it needs. Biased windows
+        are centred (give or take a quarter) on a point of a random curve. Only curves that can reach the
+        window get a signal (a crop of one track of a four-track page skips most of the signal work)."""
         flat = design.layout.curves()
         made: dict[int, object] = {}
         x0 = None
@@ -113,6 +134,39 @@ class CropStream:
         for k, signal in made.items():
             signals[k] = signal
         return x0, signals
+
+
+def coarse_capture_scale(rng: np.random.Generator, share: float) -> float:
+    """1.0, or (with probability ``share``) how many drawn pixels one captured pixel spans."""
+    if share <= 0.0 or rng.random() >= share:
+        return 1.0
+    return float(rng.uniform(1.4, 2.8))
+
+
+# A curve keeps its label on a captured pixel where it covers at least this share of it: a quarter of a
+# pen's contrast still shows as a grey smudge a reader would follow.
+COARSE_LABEL_COVERAGE = 0.25
+
+
+def coarse_capture(image: np.ndarray, ids: np.ndarray, size: int, plan: dict, rng: np.random.Generator):
+    """Scan a drawn window down to ``size``×``size`` pixels (area averaging, as a sensor integrates).
+
+    Each captured pixel is labelled with the curve covering most of it if it covers at least
+    :data:`COARSE_LABEL_COVERAGE`; a 1-bit page is thresholded afterwards as the page's plan says, and
+    curve labels go where the threshold left paper (as on full-resolution 1-bit crops). ``plan`` is the
+    page's artefact plan, whose post-capture steps the drawn window skipped."""
+    small = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+    best = np.zeros((size, size), np.float32)
+    owner = np.zeros((size, size), ids.dtype)
+    for k in np.unique(ids):
+        if k == 0:
+            continue
+        cover = cv2.resize((ids == k).astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+        wins = cover > best
+        best[wins] = cover[wins]
+        owner[wins] = k
+    owner[best < COARSE_LABEL_COVERAGE] = 0
+    return finish_capture(small, owner, plan, rng, ink_levels(image, ids)), owner
 
 
 def _reaches(design: PageDesign, k: int, left: float, right: float, pad: float = 160.0) -> bool:
