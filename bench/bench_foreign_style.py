@@ -244,6 +244,21 @@ def score(layout: Layout, truth: dict[str, np.ndarray], traces) -> list[tuple[st
     return out
 
 
+def foreign_pages(seed: int, count: int) -> list[tuple[str, np.ndarray, Layout, dict[str, np.ndarray]]]:
+    """(house style, pixels, layout, truth) of ``count`` pages from ``seed``, the house styles in turn."""
+    return [(HOUSE_STYLES[i % len(HOUSE_STYLES)], *render_page(seed + i, HOUSE_STYLES[i % len(HOUSE_STYLES)]))
+            for i in range(count)]
+
+
+def score_pages(model, pages) -> list[tuple[str, str, float, float]]:
+    """(house style, curve style, R², coverage) of every curve, through the product's digitize path."""
+    rows = []
+    for house, pixels, layout, truth in pages:
+        result = run_to_result(digitize(pixels, layout, device="cpu", model=model))
+        rows += [(house, style, r2, cov) for style, r2, cov in score(layout, truth, result.traces)]
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=10)
@@ -251,25 +266,21 @@ def main() -> None:
     parser.add_argument("--weights", nargs="*", default=[str(ROOT / "resources/models/veernet-small.safetensors")])
     parser.add_argument("--save", default=None, help="write the pages (PNG + layout JSON) into this folder")
     args = parser.parse_args()
-    pages = []
-    for i in range(args.pages):
-        house = HOUSE_STYLES[i % len(HOUSE_STYLES)]
-        pages.append((house, *render_page(args.seed + i, house)))
-        if args.save:
-            Path(args.save).mkdir(parents=True, exist_ok=True)
-            Image.fromarray(pages[-1][1]).save(Path(args.save) / f"foreign{args.seed + i}.png")
-            (Path(args.save) / f"foreign{args.seed + i}.layout.json").write_text(pages[-1][2].to_json())
+    pages = foreign_pages(args.seed, args.pages)
+    if args.save:
+        Path(args.save).mkdir(parents=True, exist_ok=True)
+        for i, (_, pixels, layout, _) in enumerate(pages):
+            Image.fromarray(pixels).save(Path(args.save) / f"foreign{args.seed + i}.png")
+            (Path(args.save) / f"foreign{args.seed + i}.layout.json").write_text(layout.to_json())
     print(f"{len(pages)} pages, {sum(len(p[3]) for p in pages)} curves, house styles: {', '.join(HOUSE_STYLES)}")
     for weights in args.weights:
         model, _ = load_inference_model(weights)
         by_house, by_style, every = defaultdict(list), defaultdict(list), []
         start = time.perf_counter()
-        for house, pixels, layout, truth in pages:
-            result = run_to_result(digitize(pixels, layout, device="cpu", model=model))
-            for style, r2, cov in score(layout, truth, result.traces):
-                by_house[house].append((r2, cov))
-                by_style[style].append((r2, cov))
-                every.append((r2, cov))
+        for house, style, r2, cov in score_pages(model, pages):
+            by_house[house].append((r2, cov))
+            by_style[style].append((r2, cov))
+            every.append((r2, cov))
         took = time.perf_counter() - start
 
         def line(name, rows):

@@ -19,3 +19,14 @@ def test_export_writes_checked_weights_with_a_card_and_markdown(tmp_path):
     markdown = target.with_suffix(".md").read_text()
     assert loaded_card["parameters"] > 0 and "SHA-256" in markdown
     assert card_path(target).exists()
+
+
+def test_the_markdown_card_shows_foreign_pages_only_when_measured():
+    from veerdesk.ml.export import model_card_markdown
+
+    row = {"curves": 12, "median_r2": 0.9981, "median_coverage": 0.99, "share_r2_0.9": 0.75, "share_r2_0.99": 0.5}
+    card = {"foreign_eval": {"about": "pages of another renderer", "groups": {"all curves": row, "coarse scan": row}}}
+    text = model_card_markdown("w.safetensors", card, "0" * 64)
+    assert "## Pages from a renderer that is not our generator" in text
+    assert "coarse scan      n=12   median R² 0.9981 coverage 0.990  R² ≥ 0.9: 75%, ≥ 0.99: 50%" in text
+    assert "not our generator" not in model_card_markdown("w.safetensors", {}, "0" * 64)

@@ -8,6 +8,7 @@ from ml_standin import TINY_MODEL
 
 from veerdesk.core.errors import ModelError
 from veerdesk.ml.gap import (
+    GAP_FORMAT,
     attach_reference,
     build_reference,
     choose_tiles,
@@ -120,6 +121,12 @@ def test_reference_is_stored_beside_the_weights_and_checked(tmp_path, model_and_
     json_path.write_text(json.dumps(document))
     with pytest.raises(ModelError, match="other weights"):
         load_reference(weights)
+    document["format"] = "veerdesk-gap-reference/1"  # pixel descriptors measured another way
+    json_path.write_text(json.dumps(document))
+    with pytest.raises(ModelError, match="another VeerDesk version"):
+        load_reference(weights)
+    document["format"] = GAP_FORMAT
+    json_path.write_text(json.dumps(document))
     npz_path.write_bytes(npz_path.read_bytes() + b"x")
     with pytest.raises(ModelError, match="SHA-256"):
         load_reference(weights)
@@ -168,3 +175,13 @@ def test_digitize_report_carries_the_gap_score(tmp_path, model_and_reference):
     gap = json.loads(report_path.read_text())["reality_gap"]
     assert gap["score"] is not None and gap["level"] in ("low", "medium", "high")
     assert gap["reference"] == "w.gap.json"
+
+
+def test_pixel_look_ignores_the_paper_tint_but_not_blur():
+    from veerdesk.ml.gap import pixel_descriptor
+
+    tile = generate_page(3, width=SIZE[0], height=SIZE[1]).image[:384, :384]
+    tinted = np.round(tile.astype(np.float32) * 0.7).astype(np.uint8)  # the same strokes on darker paper
+    np.testing.assert_allclose(pixel_descriptor(tinted), pixel_descriptor(tile), atol=0.05)
+    blurred = cv2.GaussianBlur(tile, (0, 0), 2.0)
+    assert np.abs(pixel_descriptor(blurred) - pixel_descriptor(tile)).max() > 0.3

@@ -43,7 +43,8 @@ import torch
 from veerdesk.core.atomic import atomic_write_bytes, atomic_write_text
 from veerdesk.core.errors import ModelError, VeerDeskError
 
-GAP_FORMAT = "veerdesk-gap-reference/1"
+# /2: pixel descriptors are measured relative to the tile's paper level (a /1 reference is refused).
+GAP_FORMAT = "veerdesk-gap-reference/2"
 DEFAULT_TILE = 384
 DEFAULT_TILES = 8
 # Generator seeds for the reference: held-out range (< 1,000,000), apart from eval (0…) and validation.
@@ -166,9 +167,15 @@ def tile_descriptor(levels: list[torch.Tensor]) -> np.ndarray:
 
 def pixel_descriptor(tile: np.ndarray) -> np.ndarray:
     """Model-free look of a uint8 tile: shares of dark and light pixels (the rest is mid-grey), log edge
-    and Laplacian energy and their ratio (blur lowers the Laplacian more than the edges; noise raises both)."""
-    t = tile.astype(np.float32) / 255.0
-    dark, light = float((tile < 64).mean()), float((tile > 192).mean())
+    and Laplacian energy and their ratio (blur lowers the Laplacian more than the edges; noise raises both).
+
+    Measured on the tile divided by its own paper level: a tinted or dim sheet with ordinary strokes is
+    not strange to the model (the generator varies the paper grey), and counting its tint made the meter
+    call tinted pages "high" while they traced as well as any (bench_foreign_style.py)."""
+    t = tile.astype(np.float32)
+    paper = max(float(np.percentile(t[::3, ::3], 90)), 32.0)  # a nearly black tile keeps its own scale
+    t = np.minimum(t / paper, 1.0)
+    dark, light = float((t < 0.25).mean()), float((t > 0.75).mean())
     gx, gy = cv2.Sobel(t, cv2.CV_32F, 1, 0), cv2.Sobel(t, cv2.CV_32F, 0, 1)
     edges = float(np.sqrt(gx * gx + gy * gy).mean())
     laplacian = float(np.abs(cv2.Laplacian(t, cv2.CV_32F)).mean())
@@ -429,8 +436,11 @@ def load_reference(weights: str | os.PathLike, *, required: bool = False) -> Gap
         data = npz_path.read_bytes()
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"reality-gap reference {json_path.name} is unreadable: {exc}") from exc
-    if not isinstance(document, dict) or document.get("format") != GAP_FORMAT:
+    if not isinstance(document, dict) or not str(document.get("format", "")).startswith("veerdesk-gap-reference/"):
         raise ModelError(f"{json_path.name} is not a VeerDesk reality-gap reference")
+    if document["format"] != GAP_FORMAT:
+        raise ModelError(f"{json_path.name} was made by another VeerDesk version ({document['format']}, this one "
+                         f"reads {GAP_FORMAT}); rebuild it with 'python -m veerdesk.ml.gap build --weights FILE'")
     if hashlib.sha256(data).hexdigest() != document.get("npz_sha256"):
         raise ModelError(f"reality-gap reference {npz_path.name} does not match its SHA-256; rebuild it")
     weights_sha = read_card(weights).get("sha256")

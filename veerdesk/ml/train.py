@@ -389,6 +389,7 @@ def train(
     finished_normally = False
     loss_sum, loss_terms_sum, loss_count = 0.0, {}, 0
     last_checkpoint_step = state["step"]
+    batches = None
     try:
         batches = iter(loader)
         while True:
@@ -458,6 +459,12 @@ def train(
             checkpoint()
         if not finished_normally:
             save_weights(model, out / "latest.safetensors", card=run_card(config, state, device=device))
+        # Stop loader workers now rather than at interpreter exit, where their teardown raced the
+        # interpreter's and aborted them ("terminate called without an active exception").
+        shutdown = getattr(batches, "_shutdown_workers", None)
+        if callable(shutdown):
+            shutdown()
+        batches = None
 
     event = _validation_event(model, val_images, val_masks, bf16, state, config, out, elapsed, budget_s)
     yield log(event)
