@@ -215,7 +215,7 @@ def test_snapshots_keep_every_checkpoint_and_the_coarse_share_reaches_the_genera
 
     shares = []
 
-    def recording_stream(seed, crop, classes=3, coarse_share=0.0):
+    def recording_stream(seed, crop, classes=3, coarse_share=0.0, coarse_levels="sheet"):
         shares.append(coarse_share)
         return standin_stream(seed, crop)
 

@@ -114,3 +114,10 @@ def test_a_one_bit_coarse_capture_breaks_a_thin_pen_and_labels_only_ink():
     # two where it straddles them: a mid-grey threshold keeps the first and drops the second.
     inked_rows = (image == 0).any(axis=1)
     assert 0.2 < inked_rows.mean() < 0.9
+    # Stage 9's first version judged the levels on the captured window, where the pen's pale grey sets a
+    # threshold that keeps it whole.
+    window, window_labels = coarse_capture(drawn, ids, 100, plan, np.random.default_rng(0), levels="window")
+    assert (window == 0).any(axis=1).mean() > inked_rows.mean()
+    assert np.all(window[window_labels > 0] == 0)
+    with pytest.raises(ValueError, match="coarse_levels"):
+        CropStream(1, crop=96, coarse_levels="page")

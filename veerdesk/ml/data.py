@@ -20,7 +20,7 @@ StreamFactory = Callable[[int, int], Iterator[tuple[np.ndarray, np.ndarray]]]
 
 
 def synth_crop_stream(
-    seed: int, crop: int, classes: int = 3, coarse_share: float = 0.0
+    seed: int, crop: int, classes: int = 3, coarse_share: float = 0.0, coarse_levels: str = "sheet"
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The real generator's crop stream (imported lazily: synth may be absent in a partial checkout), with
     masks in the ``classes``-class scheme and ``coarse_share`` of the crops coarse captures."""
@@ -31,7 +31,7 @@ def synth_crop_stream(
             from veerdesk.synth.crops import CropStream
         except ImportError as exc:
             raise ModelError("the synthetic generator (veerdesk.synth.CropStream) is not available") from exc
-    return iter(CropStream(seed, crop=crop, classes=classes, coarse_share=coarse_share))
+    return iter(CropStream(seed, crop=crop, classes=classes, coarse_share=coarse_share, coarse_levels=coarse_levels))
 
 
 def to_batch(images: list[np.ndarray], masks: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -86,6 +86,8 @@ class TrainConfig:
     # Share of training and validation crops drawn as coarse captures (sub-pixel pens of low-dpi scans;
     # see veerdesk.synth.crops). 0 reproduces the crops of earlier stages.
     coarse_share: float = 0.0
+    # Where a 1-bit coarse capture takes its threshold's levels: "sheet" or "window" (stage 9's first version).
+    coarse_levels: str = "sheet"
     # Also keep the weights of every checkpoint as step-NNNNNN.safetensors: checkpoints are selected by
     # recovered-curve R² on whole pages afterwards, which the validation F1 only loosely predicts.
     keep_snapshots: bool = False
@@ -93,6 +95,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.coarse_share <= 1.0:
             raise ModelError(f"coarse_share must lie in [0, 1], not {self.coarse_share!r}")
+        if self.coarse_levels not in ("sheet", "window"):
+            raise ModelError(f"coarse_levels must be 'sheet' or 'window', not {self.coarse_levels!r}")
         if not isinstance(self.accumulate, int) or self.accumulate < 1:
             raise ModelError(f"accumulate must be a whole number ≥ 1, not {self.accumulate!r}")
         if self.train_seed < TRAIN_SEED_MIN:
@@ -270,7 +274,8 @@ def train(
     config = load_train_config(config_source)
     # The generator's masks in the model's class scheme (a partial is picklable for spawned loader workers).
     factory = stream_factory or functools.partial(
-        synth_crop_stream, classes=config.model.classes, coarse_share=config.coarse_share
+        synth_crop_stream, classes=config.model.classes, coarse_share=config.coarse_share,
+        coarse_levels=config.coarse_levels,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -437,12 +437,13 @@ def _holes_and_edges(design: PageDesign, canvas: Canvas, plan, applied: list[str
         applied.append("torn_edge")
 
 
-def finish_capture(img: np.ndarray, ids: np.ndarray, plan, rng, levels: tuple[float, float]) -> np.ndarray:
+def finish_capture(img: np.ndarray, ids: np.ndarray, plan, rng, levels: tuple[float, float] | None) -> np.ndarray:
     """The steps of :func:`apply_artefacts` that follow a scanner's capture (threshold to 1 bit, specks,
     negative, JPEG of the 1-bit page), for a window captured apart (``synth.crops.coarse_capture``).
     ``levels``: paper and ink grey as the operator judged them on the sheet (:func:`ink_levels` of the
     drawn window): the threshold is set for the page's ink, not for the pale greys of pens thinner than
-    a pixel. Curve labels are cleared in place where thresholding left paper."""
+    a pixel; None judges them on ``img`` itself, where the pale grey of thin pens sets a higher threshold
+    that keeps them. Curve labels are cleared in place where thresholding left paper."""
     if not plan.get("enabled"):
         return img
     if plan["bilevel"]:

@@ -36,14 +36,21 @@ class CropStream:
     ``classes``: the mask's class scheme (3: background/solid/non-solid; 4: dotted apart; 5: dash-dot
     apart too, see ``veerdesk.core.classes``).
     ``coarse_share``: share of crops that are coarse captures (see the module's doc); 0 keeps every crop
-    as earlier versions drew it.
+    as earlier versions drew it. ``coarse_levels``: where a 1-bit coarse capture takes its threshold's ink
+    and paper levels from: ``"sheet"`` (the drawn window, as an operator judges the page; thin pens break)
+    or ``"window"`` (the captured window; pale thin pens mostly survive: the first version, which trained
+    the stage-9 weights).
     """
 
     def __init__(self, seed: int, crop: int = 512, *, curve_bias: float = 0.85, margin: int = 24,
                  clean: bool = False, min_curve_pixels: int | None = None, with_ids: bool = False,
-                 width=None, height=None, classes: int = 3, coarse_share: float = 0.0) -> None:
+                 width=None, height=None, classes: int = 3, coarse_share: float = 0.0,
+                 coarse_levels: str = "sheet") -> None:
         if not 0.0 <= coarse_share <= 1.0:
             raise ValueError(f"coarse_share must lie in [0, 1], not {coarse_share!r}")
+        if coarse_levels not in COARSE_LEVELS:
+            raise ValueError(f"coarse_levels must be one of {', '.join(COARSE_LEVELS)}, not {coarse_levels!r}")
+        self.coarse_levels = coarse_levels
         self.seed = int(seed)
         self.coarse_share = float(coarse_share)
         self.classes = classes
@@ -80,7 +87,7 @@ class CropStream:
             canvas, _ = render_window(design, rng, x0, y0, drawn, drawn, signals)
             image, ids = canvas.image, canvas.ids
             if capture != 1.0:
-                image, ids = coarse_capture(image, ids, size, plan, rng)
+                image, ids = coarse_capture(image, ids, size, plan, rng, self.coarse_levels)
             if not biased or np.count_nonzero(ids) >= self.min_curve_pixels or attempt == 2:
                 break
         if design.artefacts.get("enabled") and design.artefacts.get("warp"):
@@ -143,18 +150,22 @@ def coarse_capture_scale(rng: np.random.Generator, share: float) -> float:
     return float(rng.uniform(1.4, 2.8))
 
 
+COARSE_LEVELS = ("sheet", "window")
+
 # A curve keeps its label on a captured pixel where it covers at least this share of it: a quarter of a
 # pen's contrast still shows as a grey smudge a reader would follow.
 COARSE_LABEL_COVERAGE = 0.25
 
 
-def coarse_capture(image: np.ndarray, ids: np.ndarray, size: int, plan: dict, rng: np.random.Generator):
+def coarse_capture(image: np.ndarray, ids: np.ndarray, size: int, plan: dict, rng: np.random.Generator,
+                   levels: str = "sheet"):
     """Scan a drawn window down to ``size``×``size`` pixels (area averaging, as a sensor integrates).
 
     Each captured pixel is labelled with the curve covering most of it if it covers at least
     :data:`COARSE_LABEL_COVERAGE`; a 1-bit page is thresholded afterwards as the page's plan says, and
     curve labels go where the threshold left paper (as on full-resolution 1-bit crops). ``plan`` is the
-    page's artefact plan, whose post-capture steps the drawn window skipped."""
+    page's artefact plan, whose post-capture steps the drawn window skipped; ``levels`` see
+    :class:`CropStream`'s ``coarse_levels``."""
     small = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
     best = np.zeros((size, size), np.float32)
     owner = np.zeros((size, size), ids.dtype)
@@ -166,7 +177,8 @@ def coarse_capture(image: np.ndarray, ids: np.ndarray, size: int, plan: dict, rn
         best[wins] = cover[wins]
         owner[wins] = k
     owner[best < COARSE_LABEL_COVERAGE] = 0
-    return finish_capture(small, owner, plan, rng, ink_levels(image, ids)), owner
+    judged = ink_levels(image, ids) if levels == "sheet" else None
+    return finish_capture(small, owner, plan, rng, judged), owner
 
 
 def _reaches(design: PageDesign, k: int, left: float, right: float, pad: float = 160.0) -> bool:
