@@ -291,7 +291,8 @@ def main() -> None:
         print(f"\n{weights} ({took:.0f} s)")
         print(line("all", every))
         for name in HOUSE_STYLES:
-            print(line(name, by_house[name]))
+            if by_house[name]:  # fewer pages than house styles leave some out
+                print(line(name, by_house[name]))
         for name in sorted(by_style):
             print(line(name, by_style[name]))
 
