@@ -5,7 +5,9 @@ digitize`` runs) and traced. A traced depth sample is *wrong* when it lies more 
 width from the truth curve (display columns, so a sample on the wrong wrap scale counts too). The queue
 shows samples whose confidence is below 0.5 (the app's and the report's threshold). Printed: the share of
 wrong samples, the share flagged, recall (wrong samples the queue shows) and precision (flagged samples
-that are wrong), with and without the crossing flag (``trace.flag_crossings``) in the same run.
+that are wrong), with both flags, with the crossing flag only (``trace.flag_crossings``, curves of one
+class group coming close) and with neither, in the same run. The second flag (``trace.flag_shared_ink``)
+marks curves of different class groups traced along the same ink.
 
     python bench/bench_review_queue.py [--weights W] [--pages 8] [--seed 500]
 """
@@ -51,16 +53,24 @@ def main() -> None:
     args = parser.parse_args()
     model, _, _ = load_model(args.weights)
     classes = model.config.classes
-    variants = {"with crossing flag": trace.flag_crossings, "without (baseline)": lambda *a, **k: None}
+    crossing, shared = trace.flag_crossings, trace.flag_shared_ink
+
+    def off(*_args, **_kwargs) -> None:
+        return None
+
+    variants = {"both flags": (crossing, shared), "crossing flag only": (crossing, off),
+                "neither (baseline)": (off, off)}
     counts = {name: dict.fromkeys(("present", "wrong", "flagged", "both"), 0) for name in variants}
-    for seed in range(args.seed, args.seed + args.pages):
-        page = generate_page(seed, width=2000, height=3000)
-        class_map, confidence = segment_for_eval(model, page.image)
-        for name, flag in variants.items():
-            trace.flag_crossings = flag
-            tally(page, trace.trace_curves(class_map, confidence, page.layout, classes=classes), counts[name])
-        print(f"page {seed} done", file=sys.stderr)
-    trace.flag_crossings = variants["with crossing flag"]
+    try:
+        for seed in range(args.seed, args.seed + args.pages):
+            page = generate_page(seed, width=2000, height=3000)
+            class_map, confidence = segment_for_eval(model, page.image)
+            for name, (flag_crossings, flag_shared_ink) in variants.items():
+                trace.flag_crossings, trace.flag_shared_ink = flag_crossings, flag_shared_ink
+                tally(page, trace.trace_curves(class_map, confidence, page.layout, classes=classes), counts[name])
+            print(f"page {seed} done", file=sys.stderr)
+    finally:
+        trace.flag_crossings, trace.flag_shared_ink = crossing, shared
     print(f"{args.pages} pages from seed {args.seed}; wrong = more than {WRONG_SHARE_OF_WIDTH:.0%} of the track "
           f"width off; flagged = confidence < {LOW}")
     for name, c in counts.items():

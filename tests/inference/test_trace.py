@@ -363,3 +363,33 @@ def test_a_sure_stroke_wins_its_rows_over_a_longer_doubtful_one():
     gr = trace_curves(mask, confidence, layout)["GR"]
     assert r_squared(truth, gr.value) > 0.95
     assert gr.coverage > 0.9
+
+
+def test_curves_of_different_classes_traced_on_one_stroke_go_to_the_review_queue():
+    # A dashed pen the model lost leaves the dashed curve on the solid pen's stroke for a stretch: both
+    # traces there are doubtful (which one is right cannot be told), so both get a low confidence; where
+    # the two lie apart, nothing changes. Values stay as traced.
+    layout = make_layout(one_track([
+        {"mnemonic": "SOL", "unit": "", "left": 0, "right": 100, "style": "solid"},
+        {"mnemonic": "DSH", "unit": "", "left": 0, "right": 100, "style": "dashed"},
+    ]), height=H)
+    depth = layout.depth_grid()
+    solid = wiggle(depth, 20, 60, 60)
+    shared = (depth > depth[0] + 0.35 * (depth[-1] - depth[0])) & (depth < depth[0] + 0.65 * (depth[-1] - depth[0]))
+    dashed = np.where(shared, solid + 1.0, solid + 30.0)  # 1 unit = 2.2 px beside the solid pen
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "DSH", dashed, cls=2, thickness=1)
+    draw_curve(mask, layout, "SOL", solid, cls=1, thickness=1)
+    confidence = np.full_like(mask, 230)
+    traces = trace_curves(mask, confidence, layout)
+    idx = np.flatnonzero(shared)
+    margin = max(3, idx.size // 8)  # the jumps in and out of the shared stretch are crossings of their own
+    core = np.zeros_like(shared)
+    core[idx[0] + margin : idx[-1] - margin] = True
+    apart = np.ones_like(shared)
+    apart[max(0, idx[0] - 2 * margin) : idx[-1] + 2 * margin] = False
+    for name in ("SOL", "DSH"):
+        got = traces[name]
+        assert (core & got.present).sum() > 10 and np.all(got.confidence[core & got.present] < 0.5), name
+        assert (apart & got.present).sum() > 10 and np.all(got.confidence[apart & got.present] > 0.5), name
+    assert r_squared(solid, traces["SOL"].value) > 0.99

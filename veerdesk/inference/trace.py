@@ -81,6 +81,9 @@ IDENTITY_GUESS_CONFIDENCE = 0.35
 # crossing; samples within CROSSING_ROWS rows of it get the identity-guess confidence.
 CROSSING_PX = 3.0
 CROSSING_ROWS = 12
+# Two curves of different classes traced along the same ink for this many rows: one of them (in 46 such
+# pairs on 32 generated pages, never both) is following the other's pen.
+SHARED_INK_ROWS = 40
 # Pieces this close (rows) are placed relative to each other across a wrap; further apart, independently.
 ALIGN_REACH_ROWS = 150
 FULL_WIDTH_RUN = 0.9
@@ -627,6 +630,37 @@ def flag_crossings(traces: list[CurveTrace], curves: list[Curve], track: Track, 
                 traces[k].confidence[lower] = np.minimum(traces[k].confidence[lower], IDENTITY_GUESS_CONFIDENCE)
 
 
+def flag_shared_ink(traces: list[CurveTrace], curves: list[Curve], track: Track, grid_rows: np.ndarray,
+                    thickness: float, groups: list[int]) -> None:
+    """Lower the confidence where curves of *different* class groups follow the same ink for a long stretch.
+
+    The model labels one pen with another curve's class often enough (a faint dashed hairline is missed
+    and a light dash-dot pen next to it reads "dashed"), and each class group is traced apart, so two
+    curves can end up on one stroke. Which of them is right cannot be told from the traces' confidence
+    (it picked the right one in half of the cases measured), so both go to the review queue; values are
+    left as traced. ``groups``: each curve's class group index. In place, on the traces' confidence.
+    """
+    columns = [display_columns(trace.value, track, curve) for trace, curve in zip(traces, curves, strict=True)]
+    near_px = CROSSING_PX + 2.0 * thickness
+    step = float(np.median(np.diff(grid_rows))) if grid_rows.size > 1 else 1.0
+    min_samples = max(2, int(math.ceil(SHARED_INK_ROWS / max(step, 1e-9))))
+    for i in range(len(traces)):
+        for j in range(i + 1, len(traces)):
+            if groups[i] == groups[j]:
+                continue  # flag_crossings covers curves of one group
+            close = np.abs(columns[i] - columns[j]) <= near_px  # False where either is NaN
+            if int(close.sum()) < min_samples:
+                continue
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], close.astype(np.int8), [0]])))
+            shared = np.zeros_like(close)
+            for start, stop in zip(edges[::2], edges[1::2], strict=True):
+                if stop - start >= min_samples:
+                    shared[start:stop] = True
+            for k in (i, j):
+                lower = shared & traces[k].present
+                traces[k].confidence[lower] = np.minimum(traces[k].confidence[lower], IDENTITY_GUESS_CONFIDENCE)
+
+
 def _near_guess(guessed: np.ndarray, idx: np.ndarray, reach: int = 300) -> bool:
     """Whether the nearest placed rows just before or after a piece were an identity guess."""
     lo, hi = max(0, int(idx[0]) - reach), min(guessed.size, int(idx[-1]) + reach + 1)
@@ -1002,6 +1036,7 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
         groups: dict[tuple[int, ...], list[Curve]] = {}
         for curve in track.curves:
             groups.setdefault(pixel_classes[curve.mnemonic], []).append(curve)
+        track_thickness = []
         for cls, curves in groups.items():
             # A track whose curves are all of one class takes any curve pixel as evidence: a model that
             # calls a stretch of a solid curve "dashed" should not cost that stretch.
@@ -1014,6 +1049,7 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                 runs = runs.subset(runs.end - runs.start < FULL_WIDTH_RUN * (c1 - c0))
             if len(curves) == 1:
                 out[curves[0].mnemonic] = trace_one(runs, track, curves[0], rows, grid_rows, depth)
+                track_thickness.append(float(np.median(runs.thickness)) if runs.row.size else 1.0)
                 continue
             rules = [wrap_rule(track, c) for c in curves]
             group_wrap = WrapRule(track.width, any(w.right for w in rules), any(w.left for w in rules), track.x0)
@@ -1024,6 +1060,7 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                 if split is not None:
                     split = smooth_split(runs, split, rows, group_wrap, lost)
             thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
+            track_thickness.append(thickness)
             if split is not None:
                 for curve, own in zip(curves, split, strict=True):
                     out[curve.mnemonic] = trace_one(runs.subset(own), track, curve, rows, grid_rows, depth)
@@ -1036,6 +1073,11 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                 for curve, own in zip(curves, assign_pieces(pieces, curves, rows, periods), strict=True):
                     out[curve.mnemonic] = trace_pieces(own, track, curve, rows, grid_rows, depth, thickness)
             flag_crossings([out[c.mnemonic] for c in curves], curves, track, grid_rows, thickness)
+        if len(groups) > 1:
+            keys = list(groups)
+            member = [keys.index(pixel_classes[c.mnemonic]) for c in track.curves]
+            flag_shared_ink([out[c.mnemonic] for c in track.curves], list(track.curves), track, grid_rows,
+                            max(track_thickness, default=1.0), member)
     return {c.mnemonic: out[c.mnemonic] for _, _, c in layout.curves()}
 
 
