@@ -605,6 +605,28 @@ def assign_pieces(pieces: list[Piece], curves: list[Curve], rows: tuple[int, int
     return out
 
 
+def _close_pairs(traces: list[CurveTrace], curves: list[Curve], track: Track, thickness: float):
+    """(i, j, close) for every pair of traces, ``close`` True at the depth samples where the two lie
+    within a crossing's width of each other (False where either is absent)."""
+    columns = [display_columns(trace.value, track, curve) for trace, curve in zip(traces, curves, strict=True)]
+    near_px = CROSSING_PX + 2.0 * thickness
+    for i in range(len(traces)):
+        for j in range(i + 1, len(traces)):
+            yield i, j, np.abs(columns[i] - columns[j]) <= near_px
+
+
+def _samples_for_rows(grid_rows: np.ndarray, rows: float) -> int:
+    """How many depth samples span ``rows`` pixel rows (at least 1)."""
+    step = float(np.median(np.diff(grid_rows))) if grid_rows.size > 1 else 1.0
+    return max(1, int(math.ceil(rows / max(step, 1e-9))))
+
+
+def _send_to_review(trace: CurveTrace, where: np.ndarray) -> None:
+    """Lower the confidence to an identity guess's where ``where`` holds and the curve is present."""
+    lower = where & trace.present
+    trace.confidence[lower] = np.minimum(trace.confidence[lower], IDENTITY_GUESS_CONFIDENCE)
+
+
 def flag_crossings(traces: list[CurveTrace], curves: list[Curve], track: Track, grid_rows: np.ndarray,
                    thickness: float) -> None:
     """Lower the confidence where curves of one class group come close (crossings, near approaches).
@@ -614,51 +636,36 @@ def flag_crossings(traces: list[CurveTrace], curves: list[Curve], track: Track, 
     lead a person to every such place (the app's swap tool then fixes it). In place, on the traces'
     confidence.
     """
-    columns = [display_columns(trace.value, track, curve) for trace, curve in zip(traces, curves, strict=True)]
-    near_px = CROSSING_PX + 2.0 * thickness
-    step = float(np.median(np.diff(grid_rows))) if grid_rows.size > 1 else 1.0
-    reach = max(1, int(math.ceil(CROSSING_ROWS / max(step, 1e-9))))
-    kernel = np.ones(2 * reach + 1)
-    for i in range(len(traces)):
-        for j in range(i + 1, len(traces)):
-            close = np.abs(columns[i] - columns[j]) <= near_px  # False where either is NaN
-            if not close.any():
-                continue
+    kernel = np.ones(2 * _samples_for_rows(grid_rows, CROSSING_ROWS) + 1)
+    for i, j, close in _close_pairs(traces, curves, track, thickness):
+        if close.any():
             around = np.convolve(close.astype(np.float64), kernel, mode="same") > 0
-            for k in (i, j):
-                lower = around & traces[k].present
-                traces[k].confidence[lower] = np.minimum(traces[k].confidence[lower], IDENTITY_GUESS_CONFIDENCE)
+            _send_to_review(traces[i], around)
+            _send_to_review(traces[j], around)
 
 
 def flag_shared_ink(traces: list[CurveTrace], curves: list[Curve], track: Track, grid_rows: np.ndarray,
-                    thickness: float, groups: list[int]) -> None:
+                    thickness: float, groups: list) -> None:
     """Lower the confidence where curves of *different* class groups follow the same ink for a long stretch.
 
     The model labels one pen with another curve's class often enough (a faint dashed hairline is missed
     and a light dash-dot pen next to it reads "dashed"), and each class group is traced apart, so two
     curves can end up on one stroke. Which of them is right cannot be told from the traces' confidence
     (it picked the right one in half of the cases measured), so both go to the review queue; values are
-    left as traced. ``groups``: each curve's class group index. In place, on the traces' confidence.
+    left as traced. ``groups``: each curve's class group (any comparable key). In place, on the traces'
+    confidence.
     """
-    columns = [display_columns(trace.value, track, curve) for trace, curve in zip(traces, curves, strict=True)]
-    near_px = CROSSING_PX + 2.0 * thickness
-    step = float(np.median(np.diff(grid_rows))) if grid_rows.size > 1 else 1.0
-    min_samples = max(2, int(math.ceil(SHARED_INK_ROWS / max(step, 1e-9))))
-    for i in range(len(traces)):
-        for j in range(i + 1, len(traces)):
-            if groups[i] == groups[j]:
-                continue  # flag_crossings covers curves of one group
-            close = np.abs(columns[i] - columns[j]) <= near_px  # False where either is NaN
-            if int(close.sum()) < min_samples:
-                continue
-            edges = np.flatnonzero(np.diff(np.concatenate([[0], close.astype(np.int8), [0]])))
-            shared = np.zeros_like(close)
-            for start, stop in zip(edges[::2], edges[1::2], strict=True):
-                if stop - start >= min_samples:
-                    shared[start:stop] = True
-            for k in (i, j):
-                lower = shared & traces[k].present
-                traces[k].confidence[lower] = np.minimum(traces[k].confidence[lower], IDENTITY_GUESS_CONFIDENCE)
+    min_samples = max(2, _samples_for_rows(grid_rows, SHARED_INK_ROWS))
+    for i, j, close in _close_pairs(traces, curves, track, thickness):
+        if groups[i] == groups[j] or int(close.sum()) < min_samples:
+            continue  # flag_crossings covers curves of one group
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], close.astype(np.int8), [0]])))
+        shared = np.zeros_like(close)
+        for start, stop in zip(edges[::2], edges[1::2], strict=True):
+            if stop - start >= min_samples:
+                shared[start:stop] = True
+        _send_to_review(traces[i], shared)
+        _send_to_review(traces[j], shared)
 
 
 def _near_guess(guessed: np.ndarray, idx: np.ndarray, reach: int = 300) -> bool:
@@ -1047,9 +1054,10 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                 runs = find_runs(class_map, confidence, wanted, rows, (c0, c1))
                 # A run across (nearly) the whole track is a ruled line the model mistook for a curve.
                 runs = runs.subset(runs.end - runs.start < FULL_WIDTH_RUN * (c1 - c0))
+            thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
+            track_thickness.append(thickness)
             if len(curves) == 1:
                 out[curves[0].mnemonic] = trace_one(runs, track, curves[0], rows, grid_rows, depth)
-                track_thickness.append(float(np.median(runs.thickness)) if runs.row.size else 1.0)
                 continue
             rules = [wrap_rule(track, c) for c in curves]
             group_wrap = WrapRule(track.width, any(w.right for w in rules), any(w.left for w in rules), track.x0)
@@ -1059,8 +1067,6 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                 split = split_by_feature(runs, curves)
                 if split is not None:
                     split = smooth_split(runs, split, rows, group_wrap, lost)
-            thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
-            track_thickness.append(thickness)
             if split is not None:
                 for curve, own in zip(curves, split, strict=True):
                     out[curve.mnemonic] = trace_one(runs.subset(own), track, curve, rows, grid_rows, depth)
@@ -1074,10 +1080,8 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                     out[curve.mnemonic] = trace_pieces(own, track, curve, rows, grid_rows, depth, thickness)
             flag_crossings([out[c.mnemonic] for c in curves], curves, track, grid_rows, thickness)
         if len(groups) > 1:
-            keys = list(groups)
-            member = [keys.index(pixel_classes[c.mnemonic]) for c in track.curves]
             flag_shared_ink([out[c.mnemonic] for c in track.curves], list(track.curves), track, grid_rows,
-                            max(track_thickness, default=1.0), member)
+                            max(track_thickness, default=1.0), [pixel_classes[c.mnemonic] for c in track.curves])
     return {c.mnemonic: out[c.mnemonic] for _, _, c in layout.curves()}
 
 
