@@ -74,3 +74,43 @@ def test_skeleton_recall_term_is_reported_and_zero_without_curves():
     assert torch.isfinite(logits.grad).all()
     empty = F.one_hot(torch.zeros(1, 8, 8, dtype=torch.long), 3).permute(0, 3, 1, 2).float()
     assert float(skeleton_recall_loss(empty, empty, (1, 2), 3)) == 0.0
+
+
+def test_ink_negative_weight_charges_curve_calls_on_grid_ink_more():
+    from veerdesk.ml.losses import non_curve_ink
+
+    # A grid line (ink, background label) at column 4 and a curve at columns 12-13 on a white crop.
+    image = torch.ones(1, 1, 16, 16)
+    image[0, 0, :, 4] = 0.1
+    image[0, 0, :, 12:14] = 0.1
+    target = torch.zeros(1, 16, 16, dtype=torch.long)
+    target[0, :, 12:14] = 1
+    ink = non_curve_ink(image, target)
+    assert ink[0, :, 4].all() and not ink[0, :, 11:15].any() and int(ink.sum()) == 16
+    # The network calls the grid line curve: the weighted loss charges more for it than plain CE does.
+    logits = torch.zeros(1, 3, 16, 16)
+    logits[:, 0] = 4.0
+    logits[0, 0, :, 12:14], logits[0, 1, :, 12:14] = 0.0, 4.0
+    logits[0, 0, :, 4], logits[0, 1, :, 4] = 0.0, 4.0
+    plain, _ = SegmentationLoss(LossConfig(tversky_weight=0.0), classes=3)(logits, target, image)
+    weighted, _ = SegmentationLoss(LossConfig(tversky_weight=0.0, ink_negative_weight=4.0), classes=3)(
+        logits, target, image
+    )
+    assert float(weighted) > 2 * float(plain)
+    # When the grid line is read right, every pixel costs the same and the weighting changes nothing.
+    logits[0, 0, :, 4], logits[0, 1, :, 4] = 4.0, 0.0
+    plain, _ = SegmentationLoss(LossConfig(tversky_weight=0.0), classes=3)(logits, target, image)
+    weighted, _ = SegmentationLoss(LossConfig(tversky_weight=0.0, ink_negative_weight=4.0), classes=3)(
+        logits, target, image
+    )
+    assert abs(float(weighted) - float(plain)) < 1e-6
+
+
+def test_ink_negative_weight_without_the_image_is_refused():
+    import pytest
+
+    from veerdesk.core.errors import ModelError
+
+    loss_fn = SegmentationLoss(LossConfig(ink_negative_weight=2.0), classes=3)
+    with pytest.raises(ModelError, match="input image"):
+        loss_fn(torch.randn(1, 3, 8, 8), torch.zeros(1, 8, 8, dtype=torch.long))

@@ -7,6 +7,12 @@ soft clDice (Shit et al., 2021), which rewards keeping each curve's skeleton con
 skeleton recall term (after Kirchhoff et al., 2024): the share of each class's target skeleton the network
 covers. Tversky and cross-entropy count pixels, so a 6-px pen outweighs a 1-px pen six to one per row of
 curve; the skeleton counts length, so the thin pens the segmentation kept missing weigh as much as thick ones.
+
+`ink_negative_weight` raises the cross-entropy weight of background pixels that are ink all the same (grid
+lines, lettering, hatching, stains): ink away from curves is rare among background pixels, so plain
+cross-entropy barely punishes calling it curve, and the tracer then has to reject it. Ink means darker than
+the crop's paper level (its 90th percentile) by `INK_CONTRAST`; pixels within a pixel of a labelled curve are
+left out, so a pen's soft edge is not taught as background.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ class LossConfig:
     cldice_weight: float = 0.0
     cldice_iterations: int = 3
     skeleton_recall_weight: float = 0.0
+    ink_negative_weight: float = 0.0  # extra CE weight of non-curve ink; 0 = plain class-weighted CE
 
     @classmethod
     def from_dict(cls, d: dict) -> LossConfig:
@@ -102,6 +109,30 @@ def skeleton_recall_loss(
     return 1 - recall.mean()
 
 
+INK_CONTRAST = 0.25  # of the [0, 1] input range below the crop's paper level
+
+
+def non_curve_ink(image: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Boolean (N, H, W): background pixels of `image` (N, 1, H, W; 1 = paper) that are clearly ink and
+    not next to a labelled curve."""
+    image = image.float()
+    paper = image.flatten(1).quantile(0.9, dim=1).view(-1, 1, 1)
+    ink = image[:, 0] < paper - INK_CONTRAST
+    near_curve = F.max_pool2d((target > 0).float().unsqueeze(1), 3, 1, 1)[:, 0] > 0
+    return ink & ~near_curve
+
+
+def weighted_cross_entropy(
+    logits: torch.Tensor, target: torch.Tensor, class_weights: torch.Tensor, extra: torch.Tensor, weight: float
+) -> torch.Tensor:
+    """Class-weighted cross-entropy where the pixels in `extra` count (1 + weight) times; normalised by the
+    total weight, as F.cross_entropy normalises by the class weights."""
+    per_pixel = F.cross_entropy(logits, target, weight=class_weights, reduction="none")
+    pixel_weight = 1.0 + weight * extra.to(per_pixel.dtype)
+    norm = (class_weights[target] * pixel_weight).sum().clamp_min(1e-6)
+    return (per_pixel * pixel_weight).sum() / norm
+
+
 class SegmentationLoss(torch.nn.Module):
     """Weighted sum of the terms above; returns (total, {term: value}) for logging."""
 
@@ -113,11 +144,21 @@ class SegmentationLoss(torch.nn.Module):
         self.classes = classes
         self.register_buffer("class_weights", torch.tensor(config.class_weights, dtype=torch.float32))
 
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    def forward(
+        self, logits: torch.Tensor, target: torch.Tensor, image: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """`image` (the network's input) is needed only when `ink_negative_weight` is set."""
         c = self.config
         logits = logits.float()  # losses in fp32 even when the network ran in bf16
         terms: dict[str, torch.Tensor] = {}
-        if c.ce_weight:
+        if c.ce_weight and c.ink_negative_weight:
+            if image is None:
+                raise ModelError("ink_negative_weight needs the input image passed to the loss")
+            extra = non_curve_ink(image, target)
+            terms["ce"] = c.ce_weight * weighted_cross_entropy(
+                logits, target, self.class_weights, extra, c.ink_negative_weight
+            )
+        elif c.ce_weight:
             terms["ce"] = c.ce_weight * F.cross_entropy(logits, target, weight=self.class_weights)
         if c.tversky_weight or c.cldice_weight or c.skeleton_recall_weight:
             probs = logits.softmax(dim=1)

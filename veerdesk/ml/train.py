@@ -418,7 +418,7 @@ def train(
                     x = x.contiguous(memory_format=torch.channels_last)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                     logits = model(x)
-                loss, terms = loss_fn(logits, y)
+                loss, terms = loss_fn(logits, y, x)
                 if not torch.isfinite(loss):
                     raise ModelError(f"training diverged at step {state['step']} (loss {float(loss)}); lower lr")
                 (loss / config.accumulate).backward()
