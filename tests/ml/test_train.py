@@ -231,3 +231,25 @@ def test_snapshots_keep_every_checkpoint_and_the_coarse_share_reaches_the_genera
     assert card["steps"] == 2 and "30% of them coarse captures" in card["generator"]
     with pytest.raises(ModelError, match="coarse_share"):
         _config(coarse_share=-0.1)
+
+
+def test_a_loader_worker_failing_while_stopping_is_reported_not_raised():
+    import pytest
+
+    from veerdesk.ml.train import stop_loader_workers
+
+    class AbortingWorkers:
+        def _shutdown_workers(self):
+            raise RuntimeError("DataLoader worker (pid 1) is killed by signal: Aborted.")
+
+    class QuietWorkers:
+        stopped = False
+
+        def _shutdown_workers(self):
+            self.stopped = True
+
+    with pytest.warns(RuntimeWarning, match="weights were saved first"):
+        assert "Aborted" in stop_loader_workers(AbortingWorkers())
+    quiet = QuietWorkers()
+    assert stop_loader_workers(quiet) is None and quiet.stopped
+    assert stop_loader_workers(iter([])) is None  # in-process batches have no workers to stop
