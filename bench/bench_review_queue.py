@@ -5,9 +5,10 @@ digitize`` runs) and traced. A traced depth sample is *wrong* when it lies more 
 width from the truth curve (display columns, so a sample on the wrong wrap scale counts too). The queue
 shows samples whose confidence is below 0.5 (the app's and the report's threshold). Printed: the share of
 wrong samples, the share flagged, recall (wrong samples the queue shows) and precision (flagged samples
-that are wrong), with both flags, with the crossing flag only (``trace.flag_crossings``, curves of one
-class group coming close) and with neither, in the same run. The second flag (``trace.flag_shared_ink``)
-marks curves of different class groups traced along the same ink.
+that are wrong), with all flags, with each one left out, and with none, in the same run. The flags:
+``trace.flag_crossings`` (curves of one class group coming close), ``trace.flag_shared_ink`` (curves of
+different class groups traced along the same ink) and ``trace.flag_border_riding`` (a trace running along
+the track's border).
 
     python bench/bench_review_queue.py [--weights W] [--pages 8] [--seed 500]
 """
@@ -53,29 +54,33 @@ def main() -> None:
     args = parser.parse_args()
     model, _, _ = load_model(args.weights)
     classes = model.config.classes
-    crossing, shared = trace.flag_crossings, trace.flag_shared_ink
+    flags = ("flag_crossings", "flag_shared_ink", "flag_border_riding")
+    originals = {name: getattr(trace, name) for name in flags}
 
     def off(*_args, **_kwargs) -> None:
         return None
 
-    variants = {"both flags": (crossing, shared), "crossing flag only": (crossing, off),
-                "neither (baseline)": (off, off)}
+    variants = {"all flags": set(flags)}
+    variants.update({f"without {name[5:]}": set(flags) - {name} for name in flags})
+    variants["none (baseline)"] = set()
     counts = {name: dict.fromkeys(("present", "wrong", "flagged", "both"), 0) for name in variants}
     try:
         for seed in range(args.seed, args.seed + args.pages):
             page = generate_page(seed, width=2000, height=3000)
             class_map, confidence = segment_for_eval(model, page.image)
-            for name, (flag_crossings, flag_shared_ink) in variants.items():
-                trace.flag_crossings, trace.flag_shared_ink = flag_crossings, flag_shared_ink
+            for name, used in variants.items():
+                for flag in flags:
+                    setattr(trace, flag, originals[flag] if flag in used else off)
                 tally(page, trace.trace_curves(class_map, confidence, page.layout, classes=classes), counts[name])
             print(f"page {seed} done", file=sys.stderr)
     finally:
-        trace.flag_crossings, trace.flag_shared_ink = crossing, shared
+        for flag in flags:
+            setattr(trace, flag, originals[flag])
     print(f"{args.pages} pages from seed {args.seed}; wrong = more than {WRONG_SHARE_OF_WIDTH:.0%} of the track "
           f"width off; flagged = confidence < {LOW}")
     for name, c in counts.items():
         n = max(c["present"], 1)
-        print(f"  {name:20s} samples {c['present']:8d}  wrong {c['wrong'] / n:.3f}  flagged {c['flagged'] / n:.3f}  "
+        print(f"  {name:26s} samples {c['present']:8d}  wrong {c['wrong'] / n:.3f}  flagged {c['flagged'] / n:.3f}  "
               f"recall {c['both'] / max(c['wrong'], 1):.3f}  precision {c['both'] / max(c['flagged'], 1):.3f}")
 
 

@@ -393,3 +393,22 @@ def test_curves_of_different_classes_traced_on_one_stroke_go_to_the_review_queue
         assert (core & got.present).sum() > 10 and np.all(got.confidence[core & got.present] < 0.5), name
         assert (apart & got.present).sum() > 10 and np.all(got.confidence[apart & got.present] > 0.5), name
     assert r_squared(solid, traces["SOL"].value) > 0.99
+
+
+def test_a_trace_riding_the_track_border_goes_to_the_review_queue():
+    # The model labelled the track's left border as curve and the faint pen is lost half way: the trace
+    # follows the border there. Those samples are doubtful; the ones on the pen keep their confidence.
+    layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}]), height=H)
+    depth = layout.depth_grid()
+    truth = wiggle(depth, 40, 120, 60)
+    lost = depth > depth[0] + 0.5 * (depth[-1] - depth[0])
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "GR", np.where(lost, np.nan, truth), cls=1, thickness=2)
+    rows = layout.depth.row_at_depth(depth[lost])
+    mask[int(rows.min()) :, 40:42] = 1  # the border line, from where the pen is lost
+    traces = trace_curves(mask, np.full_like(mask, 230), layout)
+    gr = traces["GR"]
+    on_border = gr.present & lost & (gr.value < 2.0)
+    on_pen = gr.present & ~lost & (np.abs(gr.value - truth) < 2.0)
+    assert on_border.sum() > 50 and np.all(gr.confidence[on_border] < 0.5)
+    assert on_pen.sum() > 50 and np.all(gr.confidence[on_pen] > 0.5)

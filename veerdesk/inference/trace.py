@@ -28,7 +28,8 @@ broken style, see :func:`curve_pixel_classes`):
    once (:func:`place_wraps`): every sample must lie where a scale exists, each piece should continue
    the piece with the latest row above it, and the main scale wins ties. Where curves of one class group
    come close (crossings), the samples get a low confidence: there a wrong call swaps the curves, and
-   the review queue should show the place (:func:`flag_crossings`).
+   the review queue should show the place (:func:`flag_crossings`); so should a trace riding the track's
+   border, more likely on the ruled line than on its curve (:func:`flag_border_riding`).
 5. **Sub-row geometry.** A stroke crosses the boundary between rows r-1 and r where their clusters overlap
    (or, for a near-horizontal stretch, in the gap between them): the middle of that overlap is a sample at
    y = r. The cluster centre is a sample at y = r + 0.5, unless the cluster sticks out past both crossings
@@ -84,6 +85,10 @@ CROSSING_ROWS = 12
 # Two curves of different classes traced along the same ink for this many rows: one of them (in 46 such
 # pairs on 32 generated pages, never both) is following the other's pen.
 SHARED_INK_ROWS = 40
+# A trace riding the track's border this long is more likely on the ruled border than on its curve (the
+# model labels borders as curve now and then); a curve really pegged at the scale's end deserves a look too.
+BORDER_PX = 3.0
+BORDER_RIDE_ROWS = 30
 # Pieces this close (rows) are placed relative to each other across a wrap; further apart, independently.
 ALIGN_REACH_ROWS = 150
 FULL_WIDTH_RUN = 0.9
@@ -659,13 +664,28 @@ def flag_shared_ink(traces: list[CurveTrace], curves: list[Curve], track: Track,
     for i, j, close in _close_pairs(traces, curves, track, thickness):
         if groups[i] == groups[j] or int(close.sum()) < min_samples:
             continue  # flag_crossings covers curves of one group
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], close.astype(np.int8), [0]])))
-        shared = np.zeros_like(close)
-        for start, stop in zip(edges[::2], edges[1::2], strict=True):
-            if stop - start >= min_samples:
-                shared[start:stop] = True
+        shared = _long_stretches(close, min_samples)
         _send_to_review(traces[i], shared)
         _send_to_review(traces[j], shared)
+
+
+def flag_border_riding(trace: CurveTrace, track: Track, curve: Curve, grid_rows: np.ndarray) -> None:
+    """Lower the confidence where the trace runs along the track's left or right border for
+    ``BORDER_RIDE_ROWS`` rows or more (see there). In place, on the trace's confidence."""
+    columns = display_columns(trace.value, track, curve)
+    with np.errstate(invalid="ignore"):
+        on_border = (np.abs(columns - track.x0) < BORDER_PX) | (np.abs(columns - track.x1) < BORDER_PX)
+    _send_to_review(trace, _long_stretches(on_border & trace.present, _samples_for_rows(grid_rows, BORDER_RIDE_ROWS)))
+
+
+def _long_stretches(mask: np.ndarray, min_samples: int) -> np.ndarray:
+    """``mask`` keeping only its runs of ``min_samples`` consecutive samples or more."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    out = np.zeros(mask.shape, dtype=bool)
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if stop - start >= min_samples:
+            out[start:stop] = True
+    return out
 
 
 def _near_guess(guessed: np.ndarray, idx: np.ndarray, reach: int = 300) -> bool:
@@ -1079,6 +1099,8 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                 for curve, own in zip(curves, assign_pieces(pieces, curves, rows, periods), strict=True):
                     out[curve.mnemonic] = trace_pieces(own, track, curve, rows, grid_rows, depth, thickness)
             flag_crossings([out[c.mnemonic] for c in curves], curves, track, grid_rows, thickness)
+        for curve in track.curves:
+            flag_border_riding(out[curve.mnemonic], track, curve, grid_rows)
         if len(groups) > 1:
             flag_shared_ink([out[c.mnemonic] for c in track.curves], list(track.curves), track, grid_rows,
                             max(track_thickness, default=1.0), [pixel_classes[c.mnemonic] for c in track.curves])
