@@ -6,9 +6,13 @@ On held-out generated pages, each curve's median R² (log tracks in log10) three
 - **identity given**: the model's curve pixels within 3 px of that curve's own ink (the generator's
   curve-id mask), traced alone through the layout. Same model output, but which pixels belong to which
   curve is known, so any gap to the first row is lost to curve identity (and to stray pixels);
-- **truth mask**: the real tracer on the generator's three-class truth mask (no model at all).
+- **truth mask**: the real tracer on the generator's three-class truth mask (no model at all);
+- **truth, model classes**: the real tracer on a perfect mask in the model's class scheme (each curve's own
+  ink, from the curve-id mask, labelled with its style's class): what the tracer loses with a perfect
+  segmentation, i.e. its own ceiling.
 
-Grouped by whether the curve is alone in its mask class in its track or shares it with others.
+Grouped by whether the curve is alone in its mask class in its track or shares it with others (in the
+three-class scheme for the first three rows; "alone/shares (model)" groups by the model's scheme).
 
     python bench/bench_trace_identity.py [--seeds 500:516] [--size 2000x3000]
         [--cache /tmp/veerdesk-trace-cache] [--weights W]
@@ -32,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_trace_masks import model_masks  # noqa: E402
 
+from veerdesk.core.classes import style_class  # noqa: E402
 from veerdesk.core.curves import r_squared  # noqa: E402
 from veerdesk.inference.trace import class_of, trace_curves  # noqa: E402
 from veerdesk.synth import generate_page  # noqa: E402
@@ -56,6 +61,14 @@ def identity_given(page, classes: np.ndarray, confidence: np.ndarray, k: int, tr
     return trace_curves(own, confidence, alone)[curve.mnemonic].value
 
 
+def truth_in_scheme(page, classes: int) -> np.ndarray:
+    """A perfect class map in a ``classes``-class scheme: each curve's own ink labelled with its style's class."""
+    out = np.zeros(page.curve_ids.shape, np.uint8)
+    for k, (_, _, curve) in enumerate(page.layout.curves(), start=1):
+        out[page.curve_ids == k] = style_class(curve.style, classes)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="500:516")
@@ -71,9 +84,15 @@ def main() -> None:
         classes, confidence, scheme = model_masks(page, seed, Path(args.cache), args.weights)
         traced = trace_curves(classes, confidence, page.layout, classes=scheme)
         from_truth = trace_curves(page.mask, None, page.layout)
+        from_scheme = trace_curves(truth_in_scheme(page, scheme), None, page.layout, classes=scheme)
         for k, (_, track, curve) in enumerate(page.layout.curves(), start=1):
             truth = page.truth[curve.mnemonic]
             group = "alone" if sum(class_of(c) == class_of(curve) for c in track.curves) == 1 else "shares"
+            alone_in_scheme = sum(class_of(c, scheme) == class_of(curve, scheme) for c in track.curves) == 1
+            r2 = curve_r2(track, truth, from_scheme[curve.mnemonic].value)
+            r2 = r2 if np.isfinite(r2) else -np.inf
+            scores[("truth, model classes", "alone (model)" if alone_in_scheme else "shares (model)")].append(r2)
+            scores[("truth, model classes", "ALL")].append(r2)
             for name, value in (("tracer", traced[curve.mnemonic].value),
                                 ("identity given", identity_given(page, classes, confidence, k, track, curve)),
                                 ("truth mask", from_truth[curve.mnemonic].value)):
@@ -81,10 +100,10 @@ def main() -> None:
                 scores[(name, group)].append(r2 if np.isfinite(r2) else -np.inf)
                 scores[(name, "ALL")].append(r2 if np.isfinite(r2) else -np.inf)
     print(f"pages {s0}..{s1 - 1} ({width}x{height}); median R² and share of curves with R² ≥ 0.9")
-    print(f"{'':16s} {'group':7s} {'n':>4s} {'medR2':>8s} {'≥0.9':>6s}")
+    print(f"{'':21s} {'group':14s} {'n':>4s} {'medR2':>8s} {'≥0.9':>6s}")
     for (name, group), values in sorted(scores.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         v = np.array(values)
-        print(f"{name:16s} {group:7s} {v.size:4d} {np.median(v):8.4f} {np.mean(v >= 0.9):6.2f}")
+        print(f"{name:21s} {group:14s} {v.size:4d} {np.median(v):8.4f} {np.mean(v >= 0.9):6.2f}")
 
 
 if __name__ == "__main__":
