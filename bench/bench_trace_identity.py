@@ -9,7 +9,10 @@ On held-out generated pages, each curve's median R² (log tracks in log10) three
 - **truth mask**: the real tracer on the generator's three-class truth mask (no model at all);
 - **truth, model classes**: the real tracer on a perfect mask in the model's class scheme (each curve's own
   ink, from the curve-id mask, labelled with its style's class): what the tracer loses with a perfect
-  segmentation, i.e. its own ceiling.
+  segmentation, i.e. its own ceiling;
+- **oracle assignment**: the real tracer on the model's class map, but where curves of one class are
+  followed together, each piece the tracker follows goes to the curve whose truth it lies on (the
+  thickness split is bypassed): how much a perfect piece-to-curve assignment would win.
 
 Grouped by whether the curve is alone in its mask class in its track or shares it with others (in the
 three-class scheme for the first three rows; "alone/shares (model)" groups by the model's scheme).
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import dataclasses
 import sys
 from pathlib import Path
@@ -36,9 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_trace_masks import model_masks  # noqa: E402
 
+import veerdesk.inference.trace as trace_module  # noqa: E402
 from veerdesk.core.classes import style_class  # noqa: E402
 from veerdesk.core.curves import r_squared  # noqa: E402
-from veerdesk.inference.trace import class_of, trace_curves  # noqa: E402
+from veerdesk.inference.trace import class_of, display_columns, trace_curves  # noqa: E402
 from veerdesk.synth import generate_page  # noqa: E402
 
 NEAR_PX = 3
@@ -69,6 +74,44 @@ def truth_in_scheme(page, classes: int) -> np.ndarray:
     return out
 
 
+ORACLE_NEAR_PX = 4.0
+
+
+@contextlib.contextmanager
+def oracle_assignment(page):
+    """Inside, the tracer gives each piece of curves followed together to the curve whose truth column
+    lies within ORACLE_NEAR_PX of most of its rows (the thickness split bypassed, so every group of
+    look-alike curves takes that path). Restores the tracer on exit."""
+    grid_rows = page.layout.depth.row_at_depth(page.layout.depth_grid())
+    track_of = {c.mnemonic: t for t in page.layout.tracks for c in t.curves}
+
+    def on_truth(piece, track, curve) -> float:
+        column = display_columns(page.truth[curve.mnemonic], track, curve)
+        known = np.isfinite(column)
+        if known.sum() < 2:
+            return 0.0
+        rows = np.asarray(piece.rows, float) + 0.5
+        at = np.interp(rows, grid_rows[known], column[known], left=np.nan, right=np.nan)
+        centre = 0.5 * (np.asarray(piece.lo) + np.asarray(piece.hi))
+        centre = track.x0 + np.mod(centre - track.x0, track.width)  # the display column of an unwrapped one
+        with np.errstate(invalid="ignore"):
+            return float(np.mean(np.abs(at - centre) < ORACLE_NEAR_PX)) if np.isfinite(at).any() else 0.0
+
+    def assign(pieces, curves, rows, wrap_width=None):
+        track = track_of[curves[0].mnemonic]
+        out = [[] for _ in curves]
+        for piece in pieces:
+            out[int(np.argmax([on_truth(piece, track, c) for c in curves]))].append(piece)
+        return out
+
+    saved = trace_module.assign_pieces, trace_module.split_by_feature
+    trace_module.assign_pieces, trace_module.split_by_feature = assign, lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        trace_module.assign_pieces, trace_module.split_by_feature = saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="500:516")
@@ -85,14 +128,20 @@ def main() -> None:
         traced = trace_curves(classes, confidence, page.layout, classes=scheme)
         from_truth = trace_curves(page.mask, None, page.layout)
         from_scheme = trace_curves(truth_in_scheme(page, scheme), None, page.layout, classes=scheme)
+        with oracle_assignment(page):
+            by_oracle = trace_curves(classes, confidence, page.layout, classes=scheme)
         for k, (_, track, curve) in enumerate(page.layout.curves(), start=1):
             truth = page.truth[curve.mnemonic]
             group = "alone" if sum(class_of(c) == class_of(curve) for c in track.curves) == 1 else "shares"
             alone_in_scheme = sum(class_of(c, scheme) == class_of(curve, scheme) for c in track.curves) == 1
-            r2 = curve_r2(track, truth, from_scheme[curve.mnemonic].value)
-            r2 = r2 if np.isfinite(r2) else -np.inf
-            scores[("truth, model classes", "alone (model)" if alone_in_scheme else "shares (model)")].append(r2)
-            scores[("truth, model classes", "ALL")].append(r2)
+            for name, value in (("truth, model classes", from_scheme[curve.mnemonic].value),
+                                ("oracle assignment", by_oracle[curve.mnemonic].value),
+                                ("tracer", traced[curve.mnemonic].value)):
+                r2 = curve_r2(track, truth, value)
+                r2 = r2 if np.isfinite(r2) else -np.inf
+                scores[(name, "alone (model)" if alone_in_scheme else "shares (model)")].append(r2)
+                if name != "tracer":  # the tracer's ALL row comes from the loop below
+                    scores[(name, "ALL")].append(r2)
             for name, value in (("tracer", traced[curve.mnemonic].value),
                                 ("identity given", identity_given(page, classes, confidence, k, track, curve)),
                                 ("truth mask", from_truth[curve.mnemonic].value)):
