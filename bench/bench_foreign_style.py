@@ -250,6 +250,21 @@ def foreign_pages(seed: int, count: int) -> list[tuple[str, np.ndarray, Layout, 
             for i in range(count)]
 
 
+def foreign_eval(model, seed: int, count: int, note: str) -> dict:
+    """The model card's ``foreign_eval`` section: per house style and for all curves, through the digitize path."""
+    rows = score_pages(model, foreign_pages(seed, count))
+    groups = {"all curves": rows} | {house: [r for r in rows if r[0] == house] for house in dict.fromkeys(r[0] for r in rows)}
+    return {
+        "about": f"bench/bench_foreign_style.py pages seeds {seed}-{seed + count - 1} ({note}), through veerdesk's"
+                 " digitize path with its defaults: the bundled wells' real curves drawn by an independent Pillow"
+                 " renderer in five house styles.",
+        "groups": {name: {"curves": len(g), "median_r2": float(np.median([r[2] for r in g])),
+                          "median_coverage": float(np.median([r[3] for r in g])),
+                          "share_r2_0.9": float(np.mean([r[2] >= 0.9 for r in g])),
+                          "share_r2_0.99": float(np.mean([r[2] >= 0.99 for r in g]))} for name, g in groups.items()},
+    }
+
+
 def score_pages(model, pages) -> list[tuple[str, str, float, float]]:
     """(house style, curve style, R², coverage) of every curve, through the product's digitize path."""
     rows = []

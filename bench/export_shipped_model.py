@@ -31,7 +31,7 @@ import sys
 
 import numpy as np
 import torch
-from bench_foreign_style import foreign_pages, score_pages
+from bench_foreign_style import foreign_eval, foreign_pages, score_pages
 
 from veerdesk.inference import segment_for_eval, trace_curves
 from veerdesk.ml.evaluate import evaluate_pages, format_report
@@ -81,17 +81,8 @@ lineage_by_run = extra.pop("lineage_by_run", {})
 if run in lineage_by_run:
     extra["lineage"] = lineage_by_run[run]
 # The winner on foreign pages the selection did not see (seeds 30-59), through the product path.
-fresh = score_pages(load_model(chosen_path)[0], foreign_pages(FOREIGN_SEED + FOREIGN_PAGES, FOREIGN_PAGES))
-groups = {"all curves": fresh} | {house: [r for r in fresh if r[0] == house] for house in dict.fromkeys(r[0] for r in fresh)}
-extra["foreign_eval"] = {
-    "about": f"bench/bench_foreign_style.py pages seeds {FOREIGN_SEED + FOREIGN_PAGES}-{FOREIGN_SEED + 2 * FOREIGN_PAGES - 1}"
-             " (not used for selection), through veerdesk's digitize path with its defaults: the bundled wells'"
-             " real curves drawn by an independent Pillow renderer in five house styles.",
-    "groups": {name: {"curves": len(rows), "median_r2": float(np.median([r[2] for r in rows])),
-                      "median_coverage": float(np.median([r[3] for r in rows])),
-                      "share_r2_0.9": float(np.mean([r[2] >= 0.9 for r in rows])),
-                      "share_r2_0.99": float(np.mean([r[2] >= 0.99 for r in rows]))} for name, rows in groups.items()},
-}
+extra["foreign_eval"] = foreign_eval(load_model(chosen_path)[0], FOREIGN_SEED + FOREIGN_PAGES, FOREIGN_PAGES,
+                                     "not used for selection")
 extra |= {"selection": {"rule": "highest mean of the shares of curves with R² >= 0.9 on generated pages seeds "
                                  f"{SELECTION_SEED}-{SELECTION_SEED + SELECTION_PAGES - 1} (2000x3000) and on "
                                  f"bench_foreign_style.py pages seeds {FOREIGN_SEED}-{FOREIGN_SEED + FOREIGN_PAGES - 1}"

@@ -78,3 +78,54 @@ def test_low_confidence_ranges_report_top_bottom_and_mean():
     assert ranges == [[101.0, 103.0, 0.2]]
     singles = low_confidence_ranges(depth, conf, present, threshold=0.5, min_samples=1)
     assert [r[:2] for r in singles] == [[101.0, 103.0], [105.0, 105.0], [107.0, 107.0], [109.0, 109.0]]
+
+
+def test_bridging_along_the_ends_follows_a_bend_the_chord_cuts_short():
+    from veerdesk.core.curves import bridge_gaps_along_ends
+
+    # A dashed curve rounding a peak inside a gap: the dashes before and after point up into it.
+    x = np.arange(40, dtype=float)
+    truth = 20.0 - 0.05 * (x - 20.0) ** 2
+    seen = truth.copy()
+    seen[14:27] = np.nan
+    linear, bridged_linear = bridge_gaps(seen, 20)
+    along, bridged_along = bridge_gaps_along_ends(seen, 20)
+    assert np.array_equal(bridged_along, bridged_linear)
+    gap = slice(14, 27)
+    assert np.abs(along[gap] - truth[gap]).max() < 0.5 * np.abs(linear[gap] - truth[gap]).max()
+    # A straight stretch stays straight, and the evidence is never touched.
+    line = 3.0 + 0.4 * x
+    line_seen = line.copy()
+    line_seen[10:20] = np.nan
+    filled, _ = bridge_gaps_along_ends(line_seen, 20)
+    assert np.allclose(filled, line)
+
+
+def test_bridging_along_the_ends_keeps_short_ends_straight_and_slopes_capped():
+    from veerdesk.core.curves import END_SLOPE_CAP, END_SLOPE_SLACK, bridge_gaps_along_ends
+
+    # Two samples before the gap are too few for a direction: the chord is kept.
+    v = np.array([0.0, 1.0, np.nan, np.nan, np.nan, 5.0, 6.0, 7.0, 8.0])
+    filled, _ = bridge_gaps_along_ends(v, 5)
+    linear, _ = bridge_gaps(v, 5)
+    assert np.allclose(filled, linear, equal_nan=True)
+    # A flat chord between two steep ends: the bridge's excursion stays within what the capped slopes allow.
+    steep = np.array([0.0, 10.0, 20.0, 30.0, np.nan, np.nan, np.nan, np.nan, 30.0, 20.0, 10.0, 0.0])
+    filled, bridged = bridge_gaps_along_ends(steep, 6)
+    span, chord = 5, 0.0
+    cap = END_SLOPE_CAP * abs(chord) + END_SLOPE_SLACK  # the ends' slopes (±10 a sample) are cut to this
+    bound = 30.0 + 2 * (4 / 27) * span * cap  # 4/27: the largest value of either Hermite slope basis
+    assert bridged[4:8].all() and np.all(filled[4:8] <= bound + 1e-9) and np.all(filled[4:8] >= 30.0 - 1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.just(np.nan), st.floats(-1e6, 1e6)), min_size=0, max_size=60), st.integers(0, 10))
+def test_bridging_along_the_ends_never_changes_evidence_and_never_extrapolates(values, max_gap):
+    from veerdesk.core.curves import bridge_gaps_along_ends
+
+    v = np.array(values, dtype=float)
+    filled, bridged = bridge_gaps_along_ends(v, max_gap)
+    linear, bridged_linear = bridge_gaps(v, max_gap)
+    ok = np.isfinite(v)
+    assert np.array_equal(filled[ok], v[ok]) and np.array_equal(bridged, bridged_linear)
+    assert np.isfinite(filled[bridged]).all() and np.isnan(filled[~ok & ~bridged]).all()

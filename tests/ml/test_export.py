@@ -30,3 +30,12 @@ def test_the_markdown_card_shows_foreign_pages_only_when_measured():
     assert "## Pages from a renderer that is not our generator" in text
     assert "coarse scan      n=12   median R² 0.9981 coverage 0.990  R² ≥ 0.9: 75%, ≥ 0.99: 50%" in text
     assert "not our generator" not in model_card_markdown("w.safetensors", {}, "0" * 64)
+
+
+def test_the_markdown_card_says_when_and_why_its_figures_were_re_measured():
+    from veerdesk.ml.export import model_card_markdown
+
+    card = {"reevaluated": [{"date": "2026-11-28", "why": "gaps bridged along the dashes"}]}
+    text = model_card_markdown("w.safetensors", card, "0" * 64)
+    assert "- Held-out figures re-measured 2026-11-28 (weights unchanged): gaps bridged along the dashes" in text
+    assert "re-measured" not in model_card_markdown("w.safetensors", {}, "0" * 64)

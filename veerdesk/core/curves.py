@@ -70,19 +70,67 @@ def bridge_gaps(values: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarra
     values = np.asarray(values, dtype=np.float64)
     filled = values.copy()
     bridged = np.zeros(values.shape, dtype=bool)
-    if max_gap <= 0 or values.size == 0:
-        return filled, bridged
-    valid = np.isfinite(values)
-    idx = np.flatnonzero(valid)
-    if idx.size < 2:
-        return filled, bridged
-    gaps = np.diff(idx) - 1
-    for k in np.flatnonzero((gaps > 0) & (gaps <= max_gap)):
-        a, b = idx[k], idx[k + 1]
+    for a, b in _short_gaps(values, max_gap):
         t = (np.arange(a + 1, b) - a) / (b - a)
         filled[a + 1 : b] = values[a] + t * (values[b] - values[a])
         bridged[a + 1 : b] = True
     return filled, bridged
+
+
+def _short_gaps(values: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
+    """(a, b) for every run of NaN of at most ``max_gap`` entries between the values at a and b."""
+    if max_gap <= 0 or values.size == 0:
+        return []
+    idx = np.flatnonzero(np.isfinite(values))
+    gaps = np.diff(idx) - 1
+    return [(int(idx[k]), int(idx[k + 1])) for k in np.flatnonzero((gaps > 0) & (gaps <= max_gap))]
+
+
+# How many samples on each side of a gap give its end directions, and how steep an end may leave: at most
+# this many times the chord's slope, plus END_SLOPE_SLACK value units per sample (a flat chord still allows a bend).
+END_SLOPE_SAMPLES = 8
+END_SLOPE_CAP = 3.0
+END_SLOPE_SLACK = 0.5
+
+
+def bridge_gaps_along_ends(values: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fill the same gaps as :func:`bridge_gaps`, along a cubic that leaves each end in the evidence's direction.
+
+    A dashed or dotted curve bends inside its gaps, and each dash shows which way the curve was heading.
+    So does the stretch before a dropout in a solid curve. A straight chord cuts every bend short. The
+    cubic Hermite bridge starts and ends with the least-squares slope of up to ``END_SLOPE_SAMPLES``
+    contiguous samples on each side. The slopes are capped (``END_SLOPE_CAP``, ``END_SLOPE_SLACK``), so a
+    noisy end cannot swing the bridge far. With fewer than three samples on a side, the gap stays a
+    straight chord. On held-out pages it raised the share of curves with R² ≥ 0.99 on generated, card and
+    foreign pages alike (README).
+    """
+    filled, bridged = bridge_gaps(values, max_gap)
+    values = np.asarray(values, dtype=np.float64)
+    valid = np.isfinite(values)
+    for a, b in _short_gaps(values, max_gap):
+        before = _contiguous_run(valid, a, -1)
+        after = _contiguous_run(valid, b, +1)
+        if before.size < 3 or after.size < 3:
+            continue
+        span = b - a
+        chord = (values[b] - values[a]) / span
+        cap = END_SLOPE_CAP * abs(chord) + END_SLOPE_SLACK
+        m0, m1 = (float(np.clip(np.polyfit(run, values[run], 1)[0], -cap, cap)) for run in (before, after))
+        t = (np.arange(a + 1, b) - a) / span
+        h00, h10 = 2 * t**3 - 3 * t**2 + 1, t**3 - 2 * t**2 + t
+        h01, h11 = -2 * t**3 + 3 * t**2, t**3 - t**2
+        filled[a + 1 : b] = h00 * values[a] + h10 * span * m0 + h01 * values[b] + h11 * span * m1
+    return filled, bridged
+
+
+def _contiguous_run(valid: np.ndarray, end: int, step: int) -> np.ndarray:
+    """Indices of up to END_SLOPE_SAMPLES valid samples from ``end`` going ``step`` (-1: back), contiguous."""
+    out = [end]
+    i = end + step
+    while 0 <= i < valid.size and valid[i] and len(out) < END_SLOPE_SAMPLES:
+        out.append(i)
+        i += step
+    return np.array(sorted(out))
 
 
 def interpolate_series(values: np.ndarray, positions: np.ndarray) -> np.ndarray:

@@ -40,8 +40,9 @@ broken style, see :func:`curve_pixel_classes`):
    slope, meets it, is an excursion to something else (a neighbouring curve, text, noise) and is dropped;
    its rows are then bridged like any gap, or left absent when too long. On a log track one such sample
    ruins R² in value space, so an honest gap beats a guess.
-7. **Gaps and resampling.** Gaps shorter than a per-style limit are bridged linearly; longer ones stay
-   absent. ``u`` maps to values with :meth:`Track.value_at_column` (backup scale beyond an edge it
+7. **Gaps and resampling.** Gaps shorter than a per-style limit are bridged along a cubic that leaves
+   each end in the direction of the trace there (a dash shows where the curve was heading,
+   :func:`~veerdesk.core.curves.bridge_gaps_along_ends`); longer ones stay absent. ``u`` maps to values with :meth:`Track.value_at_column` (backup scale beyond an edge it
    continues) and rows to the layout's depth grid; confidence is the mean model confidence of the pixels.
 """
 
@@ -54,7 +55,7 @@ import cv2
 import numpy as np
 
 from veerdesk.core.classes import BROKEN_CLASSES, DASHDOT, DOTTED, NON_SOLID, SOLID, style_class
-from veerdesk.core.curves import CurveTrace, bridge_gaps, interpolate_series
+from veerdesk.core.curves import CurveTrace, bridge_gaps_along_ends, interpolate_series
 from veerdesk.core.layout import Curve, Layout, Track
 
 # Longest gap (rows) bridged by interpolation, per style: dashed/dotted curves have gaps by design; a solid
@@ -485,7 +486,7 @@ def split_dashdot(runs: Runs, curves: list[Curve], rows: tuple[int, int], track:
     anchor_runs = join_runs(runs.subset(anchor), JOIN_GAP_PX["dotted"])
     pieces = track_runs(anchor_runs, rows, max_tracks=3, lost_after=LOST_AFTER_ROWS["dashdot"], wrap=rule)
     clusters = stitch(pieces, rows, rule, track)
-    path, _ = bridge_gaps(0.5 * (clusters.lo + clusters.hi), MAX_GAP_ROWS["dashdot"])
+    path, _ = bridge_gaps_along_ends(0.5 * (clusters.lo + clusters.hi), MAX_GAP_ROWS["dashdot"])
     # Distance of every run to the path at its row (in display columns, the path may be unwrapped).
     along = path[runs.row - rows[0]]
     display = track.x0 + np.mod(along - track.x0, track.width) if len(rule.shifts) > 1 else along
@@ -1038,7 +1039,7 @@ def trace_pieces(pieces: list[Piece], track: Track, curve: Curve, rows: tuple[in
     clusters = stitch(pieces, rows, rule, track)
     despike(clusters, thickness, MAX_GAP_ROWS[curve.style], JOIN_GAP_PX[curve.style])
     u_half, conf_half = half_row_samples(clusters, thickness)
-    u_filled, bridged = bridge_gaps(u_half, 2 * MAX_GAP_ROWS[curve.style])
+    u_filled, bridged = bridge_gaps_along_ends(u_half, 2 * MAX_GAP_ROWS[curve.style])
     conf_filled = _bridged_confidence(conf_half, bridged, BRIDGED_CONFIDENCE[curve.style])
     positions = 2.0 * (grid_rows - rows[0])
     u_grid = interpolate_series(u_filled, positions)

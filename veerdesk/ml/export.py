@@ -95,6 +95,8 @@ def model_card_markdown(name: str, card: dict[str, Any], digest: str, class_name
         f"- Hardware: {card.get('hardware')}",
         f"- Exported: {card.get('exported')}",
         *([f"- Lineage: {card['lineage']}"] if card.get("lineage") else []),
+        *[f"- Held-out figures re-measured {r.get('date')} (weights unchanged): {r.get('why')}"
+          for r in card.get("reevaluated", [])],
         "",
         "## Held-out synthetic evaluation",
         "",

@@ -1,0 +1,73 @@
+"""Usage: python bench/refresh_card_eval.py --why TEXT [WEIGHTS]
+
+Re-measure a model card's held-out figures for the weights as they are, after a change to the digitize
+path (tracer, segmentation) that moves them. The weights file and its SHA-256 stay untouched.
+
+- ``heldout_eval``: the card's generated pages, with the seeds and page size it names. ``veerdesk eval
+  --pages N --seed S`` must go on reproducing the card, so this is re-measured whenever the tracer changes.
+- ``foreign_eval``: bench_foreign_style.py's pages named in the card, through the product path.
+- ``selection`` is left as measured when the weights were chosen: it records that choice, made with the
+  tracer of its day.
+
+Each refresh is appended to the card's ``reevaluated`` list (date, reason), and the markdown card is
+rendered again. WEIGHTS defaults to the shipped ``resources/models/veernet-small.safetensors``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_foreign_style import foreign_eval  # noqa: E402
+
+from veerdesk.core.atomic import atomic_write_text  # noqa: E402
+from veerdesk.inference import segment_for_eval, trace_curves  # noqa: E402
+from veerdesk.ml.evaluate import evaluate_pages, format_report  # noqa: E402
+from veerdesk.ml.export import model_card_markdown  # noqa: E402
+from veerdesk.ml.model import ModelConfig  # noqa: E402
+from veerdesk.ml.weights import card_path, default_weights_path, load_model, read_card  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("weights", nargs="?", default=None)
+    parser.add_argument("--why", required=True, help="what changed in the digitize path")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    weights = Path(args.weights) if args.weights else default_weights_path()
+    document = read_card(weights)
+    card = document["card"]
+    model, _, _ = load_model(weights)  # checks the hash and the config before anything is measured
+
+    old = card["heldout_eval"]
+    width, height = old["page_size"]
+    heldout = evaluate_pages(model, pages=old["pages"], seed=old["seeds"][0], width=width, height=height,
+                             segmenter=segment_for_eval, tracer=trace_curves)
+    card["heldout_eval"] = heldout
+    if "foreign_eval" in card:
+        seeds = re.search(r"seeds (\d+)-(\d+) \(([^)]*)\)", card["foreign_eval"]["about"])
+        if seeds is None:
+            raise SystemExit("the card's foreign_eval does not name its page seeds; re-export instead")
+        first, last = int(seeds.group(1)), int(seeds.group(2))
+        card["foreign_eval"] = foreign_eval(model, first, last - first + 1, seeds.group(3))
+    card.setdefault("reevaluated", []).append({"date": time.strftime("%Y-%m-%d", time.gmtime()), "why": args.why})
+
+    atomic_write_text(card_path(weights), json.dumps(document, indent=2, sort_keys=True) + "\n", keep_backup=False)
+    class_names = ModelConfig.from_dict(document["config"]).class_names
+    atomic_write_text(weights.with_suffix(".md"),
+                      model_card_markdown(weights.name, card, document["sha256"], class_names), keep_backup=False)
+    print(format_report(heldout))
+    print(json.dumps(card.get("foreign_eval", {}).get("groups", {}).get("all curves", {})))
+
+
+if __name__ == "__main__":
+    main()
