@@ -34,6 +34,7 @@ from veerdesk.inference import segment_for_eval, trace_curves  # noqa: E402
 from veerdesk.ml.evaluate import evaluate_pages, format_report  # noqa: E402
 from veerdesk.ml.export import model_card_markdown  # noqa: E402
 from veerdesk.ml.model import ModelConfig  # noqa: E402
+from veerdesk.ml.provenance import generator_fingerprint  # noqa: E402
 from veerdesk.ml.weights import card_path, default_weights_path, load_model, read_card  # noqa: E402
 
 
@@ -53,6 +54,7 @@ def main() -> None:
     heldout = evaluate_pages(model, pages=old["pages"], seed=old["seeds"][0], width=width, height=height,
                              segmenter=segment_for_eval, tracer=trace_curves)
     card["heldout_eval"] = heldout
+    card["heldout_generator_sha256"] = generator_fingerprint()  # the pages are drawn anew: say by which generator
     if "foreign_eval" in card:
         seeds = re.search(r"seeds (\d+)-(\d+) \(([^)]*)\)", card["foreign_eval"]["about"])
         if seeds is None:
