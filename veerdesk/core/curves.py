@@ -102,35 +102,50 @@ def bridge_gaps_along_ends(values: np.ndarray, max_gap: int) -> tuple[np.ndarray
     contiguous samples on each side. The slopes are capped (``END_SLOPE_CAP``, ``END_SLOPE_SLACK``), so a
     noisy end cannot swing the bridge far. With fewer than three samples on a side, the gap stays a
     straight chord. On held-out pages it raised the share of curves with R² ≥ 0.99 on generated, card and
-    foreign pages alike (README).
+    foreign pages alike (README). Vectorised over the gaps: a dotted curve down a tall page has tens of
+    thousands of them.
     """
     filled, bridged = bridge_gaps(values, max_gap)
     values = np.asarray(values, dtype=np.float64)
-    valid = np.isfinite(values)
-    for a, b in _short_gaps(values, max_gap):
-        before = _contiguous_run(valid, a, -1)
-        after = _contiguous_run(valid, b, +1)
-        if before.size < 3 or after.size < 3:
-            continue
-        span = b - a
-        chord = (values[b] - values[a]) / span
-        cap = END_SLOPE_CAP * abs(chord) + END_SLOPE_SLACK
-        m0, m1 = (float(np.clip(np.polyfit(run, values[run], 1)[0], -cap, cap)) for run in (before, after))
-        t = (np.arange(a + 1, b) - a) / span
-        h00, h10 = 2 * t**3 - 3 * t**2 + 1, t**3 - 2 * t**2 + t
-        h01, h11 = -2 * t**3 + 3 * t**2, t**3 - t**2
-        filled[a + 1 : b] = h00 * values[a] + h10 * span * m0 + h01 * values[b] + h11 * span * m1
+    gaps = _short_gaps(values, max_gap)
+    if not gaps:
+        return filled, bridged
+    a, b = (np.array(ends, dtype=np.int64) for ends in zip(*gaps, strict=True))
+    m0, n0 = _end_slopes(values, a, -1)
+    m1, n1 = _end_slopes(values, b, +1)
+    span = (b - a).astype(np.float64)
+    cap = END_SLOPE_CAP * np.abs(values[b] - values[a]) / span + END_SLOPE_SLACK
+    m0, m1 = np.clip(m0, -cap, cap), np.clip(m1, -cap, cap)
+    # Every bridged entry, with the gap it lies in; gaps with a side too short keep their chord.
+    inside = np.flatnonzero(bridged)
+    gap = np.searchsorted(a, inside, side="right") - 1
+    keep = (n0[gap] >= 3) & (n1[gap] >= 3)
+    inside, gap = inside[keep], gap[keep]
+    t = (inside - a[gap]) / span[gap]
+    h00, h10 = 2 * t**3 - 3 * t**2 + 1, t**3 - 2 * t**2 + t
+    h01, h11 = -2 * t**3 + 3 * t**2, t**3 - t**2
+    filled[inside] = (h00 * values[a[gap]] + h10 * span[gap] * m0[gap]
+                      + h01 * values[b[gap]] + h11 * span[gap] * m1[gap])
     return filled, bridged
 
 
-def _contiguous_run(valid: np.ndarray, end: int, step: int) -> np.ndarray:
-    """Indices of up to END_SLOPE_SAMPLES valid samples from ``end`` going ``step`` (-1: back), contiguous."""
-    out = [end]
-    i = end + step
-    while 0 <= i < valid.size and valid[i] and len(out) < END_SLOPE_SAMPLES:
-        out.append(i)
-        i += step
-    return np.array(sorted(out))
+def _end_slopes(values: np.ndarray, ends: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares slope (per sample) of the up to END_SLOPE_SAMPLES contiguous valid samples from each of
+    ``ends`` going ``step`` (-1: back), and how many samples that was."""
+    valid = np.isfinite(values)
+    index = np.arange(values.size)
+    if step < 0:  # first index of the valid run each sample is in
+        limit = np.maximum.accumulate(np.where(valid, 0, index + 1))[ends]
+    else:  # last index of the valid run each sample is in
+        limit = values.size - 1 - np.maximum.accumulate(np.where(valid[::-1], 0, index + 1))[::-1][ends]
+    window = ends[:, None] + step * np.arange(END_SLOPE_SAMPLES)[None, :]
+    used = window >= limit[:, None] if step < 0 else window <= limit[:, None]
+    x = window.astype(np.float64)
+    y = np.where(used, values[np.clip(window, 0, values.size - 1)], 0.0)
+    count = used.sum(axis=1)
+    dx = np.where(used, x - (x * used).sum(axis=1, keepdims=True) / count[:, None], 0.0)
+    dy = np.where(used, y - y.sum(axis=1, keepdims=True) / count[:, None], 0.0)
+    return (dx * dy).sum(axis=1) / np.maximum((dx * dx).sum(axis=1), 1e-12), count
 
 
 def interpolate_series(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
