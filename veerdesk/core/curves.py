@@ -68,9 +68,14 @@ def bridge_gaps(values: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarra
     longer gaps are left NaN: a gap with no evidence on one side is never invented.
     """
     values = np.asarray(values, dtype=np.float64)
+    return _chords(values, _short_gaps(values, max_gap))
+
+
+def _chords(values: np.ndarray, gaps: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(filled, bridged): ``values`` with each gap (a, b) filled by the straight chord from a to b."""
     filled = values.copy()
     bridged = np.zeros(values.shape, dtype=bool)
-    for a, b in _short_gaps(values, max_gap):
+    for a, b in gaps:
         t = (np.arange(a + 1, b) - a) / (b - a)
         filled[a + 1 : b] = values[a] + t * (values[b] - values[a])
         bridged[a + 1 : b] = True
@@ -105,9 +110,9 @@ def bridge_gaps_along_ends(values: np.ndarray, max_gap: int) -> tuple[np.ndarray
     foreign pages alike (README). Vectorised over the gaps: a dotted curve down a tall page has tens of
     thousands of them.
     """
-    filled, bridged = bridge_gaps(values, max_gap)
     values = np.asarray(values, dtype=np.float64)
     gaps = _short_gaps(values, max_gap)
+    filled, bridged = _chords(values, gaps)
     if not gaps:
         return filled, bridged
     a, b = (np.array(ends, dtype=np.int64) for ends in zip(*gaps, strict=True))

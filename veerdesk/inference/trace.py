@@ -42,8 +42,9 @@ broken style, see :func:`curve_pixel_classes`):
    ruins R² in value space, so an honest gap beats a guess.
 7. **Gaps and resampling.** Gaps shorter than a per-style limit are bridged along a cubic that leaves
    each end in the direction of the trace there (a dash shows where the curve was heading,
-   :func:`~veerdesk.core.curves.bridge_gaps_along_ends`); longer ones stay absent. ``u`` maps to values with :meth:`Track.value_at_column` (backup scale beyond an edge it
-   continues) and rows to the layout's depth grid; confidence is the mean model confidence of the pixels.
+   :func:`~veerdesk.core.curves.bridge_gaps_along_ends`); longer ones stay absent. ``u`` maps to values
+   with :meth:`Track.value_at_column` (backup scale beyond an edge it continues) and rows to the layout's
+   depth grid; confidence is the mean model confidence of the pixels.
 """
 
 from __future__ import annotations
@@ -676,7 +677,8 @@ def flag_border_riding(trace: CurveTrace, track: Track, curve: Curve, grid_rows:
     columns = display_columns(trace.value, track, curve)
     with np.errstate(invalid="ignore"):
         on_border = (np.abs(columns - track.x0) < BORDER_PX) | (np.abs(columns - track.x1) < BORDER_PX)
-    _send_to_review(trace, _long_stretches(on_border & trace.present, _samples_for_rows(grid_rows, BORDER_RIDE_ROWS)))
+    riding = _long_stretches(on_border & trace.present, _samples_for_rows(grid_rows, BORDER_RIDE_ROWS))
+    _send_to_review(trace, riding)
 
 
 def _long_stretches(mask: np.ndarray, min_samples: int) -> np.ndarray:

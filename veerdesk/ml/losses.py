@@ -116,10 +116,10 @@ INK_CONTRAST = 0.25  # of the [0, 1] input range below the crop's paper level
 def non_curve_ink(image: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Boolean (N, H, W): background pixels of `image` (N, 1, H, W; 1 = paper) that are clearly ink and
     not next to a labelled curve."""
-    flat = image.float().flatten(1)
+    image = image.float()
+    flat = image.flatten(1)
     # kthvalue, not quantile: torch.quantile refuses inputs over 2**24 elements (a large batch of big crops).
     paper = flat.kthvalue(max(1, math.ceil(0.9 * flat.shape[1])), dim=1).values.view(-1, 1, 1)
-    image = image.float()
     ink = image[:, 0] < paper - INK_CONTRAST
     near_curve = F.max_pool2d((target > 0).float().unsqueeze(1), 3, 1, 1)[:, 0] > 0
     return ink & ~near_curve
