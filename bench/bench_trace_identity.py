@@ -83,15 +83,20 @@ def oracle_assignment(page):
     lies within ORACLE_NEAR_PX of most of its rows (the thickness split bypassed, so every group of
     look-alike curves takes that path). Restores the tracer on exit."""
     grid_rows = page.layout.depth.row_at_depth(page.layout.depth_grid())
-    track_of = {c.mnemonic: t for t in page.layout.tracks for c in t.curves}
-
-    def on_truth(piece, track, curve) -> float:
+    track_of = {}
+    truth_at = {}  # mnemonic -> (rows, display columns) where the truth exists, computed once per curve
+    for _, track, curve in page.layout.curves():
         column = display_columns(page.truth[curve.mnemonic], track, curve)
         known = np.isfinite(column)
-        if known.sum() < 2:
+        track_of[curve.mnemonic] = track
+        truth_at[curve.mnemonic] = (grid_rows[known], column[known])
+
+    def on_truth(piece, track, curve) -> float:
+        truth_rows, truth_columns = truth_at[curve.mnemonic]
+        if truth_rows.size < 2:
             return 0.0
         rows = np.asarray(piece.rows, float) + 0.5
-        at = np.interp(rows, grid_rows[known], column[known], left=np.nan, right=np.nan)
+        at = np.interp(rows, truth_rows, truth_columns, left=np.nan, right=np.nan)
         centre = 0.5 * (np.asarray(piece.lo) + np.asarray(piece.hi))
         centre = track.x0 + np.mod(centre - track.x0, track.width)  # the display column of an unwrapped one
         with np.errstate(invalid="ignore"):

@@ -61,12 +61,17 @@ def test_log_and_reversed_scales(scale, left, right):
     assert x.coverage > 0.98
 
 
+def percent_track_layout(*curves: tuple):
+    """One track of curves on one 0-100 scale, each given as (mnemonic, style) or (mnemonic, style, weight)."""
+    return make_layout(one_track([
+        {"mnemonic": mnemonic, "unit": "", "left": 0, "right": 100, "style": style, **({"weight": rest[0]} if rest else {})}
+        for mnemonic, style, *rest in curves
+    ]), height=H)
+
+
 def heavy_and_light_layout(heavy: str, light: str):
     """One track, two solid curves on one 0-100 scale: ``heavy`` drawn heavy, ``light`` light."""
-    return make_layout(one_track([
-        {"mnemonic": heavy, "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "heavy"},
-        {"mnemonic": light, "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "light"},
-    ]), height=H)
+    return percent_track_layout((heavy, "solid", "heavy"), (light, "solid", "light"))
 
 
 def test_heavy_and_light_solid_curves_keep_identity_through_crossings():
@@ -97,10 +102,7 @@ def far_from_crossings(layout, a, b, rows=20.0):
 
 
 def test_dashed_and_dotted_curves_of_one_track_are_told_apart():
-    layout = make_layout(one_track([
-        {"mnemonic": "DASH", "unit": "", "left": 0, "right": 100, "style": "dashed"},
-        {"mnemonic": "DOT", "unit": "", "left": 0, "right": 100, "style": "dotted"},
-    ]), height=H)
+    layout = percent_track_layout(("DASH", "dashed"), ("DOT", "dotted"))
     depth = layout.depth_grid()
     dashed = wiggle(depth, 10, 90, 45)
     dotted = wiggle(depth, 20, 80, 45, phase=2.0)
@@ -174,10 +176,7 @@ def test_curves_outside_the_page_are_absent():
 
 def test_look_alike_curves_are_followed_through_crossings_without_mixing():
     # Same width: the mask cannot say which is 'heavy', but each output must be one whole curve, not a mix.
-    layout = make_layout(one_track([
-        {"mnemonic": "A", "unit": "", "left": 0, "right": 100, "style": "solid", "weight": "heavy"},
-        {"mnemonic": "B", "unit": "", "left": 0, "right": 100, "style": "solid"},
-    ]), height=H)
+    layout = percent_track_layout(("A", "solid", "heavy"), ("B", "solid"))
     depth = layout.depth_grid()
     a = wiggle(depth, 10, 90, 40)
     b = wiggle(depth, 10, 90, 40, phase=np.pi) + 5
@@ -219,10 +218,7 @@ def test_grid_lines_mistaken_for_curve_are_ignored():
 @pytest.mark.parametrize("other,pattern", [("dashed", (14, 6)), ("dotted", (1.5, 5))])
 def test_dashdot_is_told_apart_from_a_dashed_or_dotted_curve_it_crosses(other, pattern):
     # Dash-dot is made of dashes and dots, so blob size alone cannot separate it from either.
-    layout = make_layout(one_track([
-        {"mnemonic": "OTHER", "unit": "", "left": 0, "right": 100, "style": other},
-        {"mnemonic": "DD", "unit": "", "left": 0, "right": 100, "style": "dashdot"},
-    ]), height=H)
+    layout = percent_track_layout(("OTHER", other), ("DD", "dashdot"))
     depth = layout.depth_grid()
     a = wiggle(depth, 10, 90, 40)
     b = wiggle(depth, 15, 85, 55, phase=2.0)
@@ -369,10 +365,7 @@ def test_curves_of_different_classes_traced_on_one_stroke_go_to_the_review_queue
     # A dashed pen the model lost leaves the dashed curve on the solid pen's stroke for a stretch: both
     # traces there are doubtful (which one is right cannot be told), so both get a low confidence; where
     # the two lie apart, nothing changes. Values stay as traced.
-    layout = make_layout(one_track([
-        {"mnemonic": "SOL", "unit": "", "left": 0, "right": 100, "style": "solid"},
-        {"mnemonic": "DSH", "unit": "", "left": 0, "right": 100, "style": "dashed"},
-    ]), height=H)
+    layout = percent_track_layout(("SOL", "solid"), ("DSH", "dashed"))
     depth = layout.depth_grid()
     solid = wiggle(depth, 20, 60, 60)
     shared = (depth > depth[0] + 0.35 * (depth[-1] - depth[0])) & (depth < depth[0] + 0.65 * (depth[-1] - depth[0]))
