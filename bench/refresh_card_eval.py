@@ -1,11 +1,13 @@
-"""Usage: python bench/refresh_card_eval.py --why TEXT [WEIGHTS]
+"""Usage: python bench/refresh_card_eval.py --why TEXT [--generated-only] [WEIGHTS]
 
 Re-measure a model card's held-out figures for the weights as they are, after a change to the digitize
 path (tracer, segmentation) that moves them. The weights file and its SHA-256 stay untouched.
 
 - ``heldout_eval``: the card's generated pages, with the seeds and page size it names. ``veerdesk eval
   --pages N --seed S`` must go on reproducing the card, so this is re-measured whenever the tracer changes.
-- ``foreign_eval``: bench_foreign_style.py's pages named in the card, through the product path.
+- ``foreign_eval``: bench_foreign_style.py's pages named in the card, through the product path. With
+  ``--generated-only`` (after a change to the generator alone: the foreign renderer draws its pages by
+  itself) it is left as it was.
 - ``selection`` is left as measured when the weights were chosen: it records that choice, made with the
   tracer of its day.
 
@@ -42,6 +44,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights", nargs="?", default=None)
     parser.add_argument("--why", required=True, help="what changed in the digitize path")
+    parser.add_argument("--generated-only", action="store_true",
+                        help="re-measure the generated pages only (the generator changed, the digitize path did not)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     weights = Path(args.weights) if args.weights else default_weights_path()
@@ -55,7 +59,7 @@ def main() -> None:
                              segmenter=segment_for_eval, tracer=trace_curves)
     card["heldout_eval"] = heldout
     card["heldout_generator_sha256"] = generator_fingerprint()  # the pages are drawn anew: say by which generator
-    if "foreign_eval" in card:
+    if "foreign_eval" in card and not args.generated_only:
         seeds = re.search(r"seeds (\d+)-(\d+) \(([^)]*)\)", card["foreign_eval"]["about"])
         if seeds is None:
             raise SystemExit("the card's foreign_eval does not name its page seeds; re-export instead")

@@ -20,6 +20,7 @@ from veerdesk.synth.canvas import Canvas
 from veerdesk.synth.design import PageDesign
 
 _STRIP = 2048
+_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
@@ -52,13 +53,7 @@ def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
         img = cv2.GaussianBlur(img, (0, 0), plan["blur"])
         applied.append("blur")
     if plan["motion_blur"]:
-        n = plan["motion_blur"]
-        kernel = np.zeros((n, n), np.float32)
-        if rng.random() < 0.5:
-            kernel[n // 2, :] = 1.0 / n
-        else:
-            kernel[:, n // 2] = 1.0 / n
-        img = cv2.filter2D(img, -1, kernel)
+        img = cv2.filter2D(img, -1, _motion_kernel(plan["motion_blur"], horizontal=rng.random() < 0.5))
         applied.append("motion_blur")
     if plan["noise"] > 0:
         for r0 in range(0, img.shape[0], _STRIP):
@@ -67,10 +62,8 @@ def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
             img[r0 : r0 + _STRIP] = np.clip(noisy, 0, 255).astype(np.uint8)
         applied.append("noise")
     if plan["jpeg"]:
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(plan["jpeg"])])
-        if ok:
-            img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
-            applied.append(f"jpeg{plan['jpeg']}")
+        img = _jpeg_round_trip(img, plan["jpeg"])
+        applied.append(f"jpeg{plan['jpeg']}")
     if plan["bilevel"]:
         img = _bilevel(img, canvas.ids, plan, rng)
         applied.append("bilevel")
@@ -92,10 +85,8 @@ def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
         applied.append("negative")
     if plan.get("jpeg_after"):
         # Re-encoded after thresholding (1-bit archive pages served as JPEG): ringing around black lines.
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(plan["jpeg_after"])])
-        if ok:
-            img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
-            applied.append(f"jpeg_after{plan['jpeg_after']}")
+        img = _jpeg_round_trip(img, plan["jpeg_after"])
+        applied.append(f"jpeg_after{plan['jpeg_after']}")
     canvas.image = np.ascontiguousarray(img)
     return applied
 
@@ -180,13 +171,51 @@ def _moire(img: np.ndarray, canvas: Canvas, moire) -> np.ndarray:
     return out
 
 
+def _motion_kernel(length: int, horizontal: bool) -> np.ndarray:
+    """A box blur ``length`` px long along one axis, centred on the pixel: an even length spreads over
+    length + 1 taps with half weight at both ends, so the ink does not drift half a pixel."""
+    taps = length + 1 - length % 2
+    line = np.ones(taps, np.float32)
+    if length % 2 == 0:
+        line[[0, -1]] = 0.5
+    kernel = np.zeros((taps, taps), np.float32)
+    if horizontal:
+        kernel[taps // 2, :] = line / length
+    else:
+        kernel[:, taps // 2] = line / length
+    return kernel
+
+
+def _block_index(size: int, origin: int, factor: float) -> np.ndarray:
+    """Low-resolution cell of each pixel along one axis: the cell holding the pixel's centre, on a grid
+    fixed in page coordinates (so every window of a page agrees and the ink does not move)."""
+    return np.floor((np.arange(size) + origin + 0.5) / factor).astype(np.int64)
+
+
 def _blocky(img: np.ndarray, canvas: Canvas, factor: float, bilevel: bool) -> np.ndarray:
-    """Scanned at low resolution, then upscaled by pixel repetition (staircase edges, fat pixels)."""
+    """Scanned at low resolution, then upscaled by pixel repetition (staircase edges, fat pixels).
+
+    Each low-resolution cell is the mean of the pixels whose centres it holds, and every pixel takes its
+    cell's value: a stroke stays centred where it was drawn, so the labels and the truth still fit it.
+    """
     h, w = img.shape
-    small = cv2.resize(img, (max(1, int(w / factor)), max(1, int(h / factor))), interpolation=cv2.INTER_AREA)
-    if bilevel:
-        small = np.where(small > 127, 255, 0).astype(np.uint8)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+    rows = _block_index(h, canvas.oy, factor)
+    cols = _block_index(w, canvas.ox, factor)
+    col_starts = np.flatnonzero(np.diff(cols, prepend=cols[0] - 1))
+    col_counts = np.diff(np.append(col_starts, w))
+    out = np.empty_like(img)
+    row_starts = np.flatnonzero(np.diff(rows, prepend=rows[0] - 1))
+    bounds = np.append(row_starts, h)
+    step = max(1, _STRIP // max(1, int(math.ceil(factor))))
+    for k in range(0, row_starts.size, step):  # strips of whole cells keep memory bounded
+        a, b = int(bounds[k]), int(bounds[min(k + step, row_starts.size)])
+        cell_rows = row_starts[k : k + step] - a
+        sums = np.add.reduceat(np.add.reduceat(img[a:b].astype(np.float32), cell_rows, axis=0), col_starts, axis=1)
+        row_counts = np.diff(np.append(cell_rows, b - a))
+        small = sums / (row_counts[:, None] * col_counts[None, :])
+        small = np.where(small > 127, 255, 0) if bilevel else np.clip(np.rint(small), 0, 255)
+        out[a:b] = np.repeat(np.repeat(small.astype(np.uint8), row_counts, axis=0), col_counts, axis=1)
+    return out
 
 
 _NOISE_BANK: np.ndarray | None = None
@@ -455,10 +484,16 @@ def finish_capture(img: np.ndarray, ids: np.ndarray, plan, rng, levels: tuple[fl
     if plan.get("negative"):
         img = 255 - img
     if plan.get("jpeg_after"):
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(plan["jpeg_after"])])
-        if ok:
-            img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        img = _jpeg_round_trip(img, plan["jpeg_after"])
     return np.ascontiguousarray(img)
+
+
+def _jpeg_round_trip(img: np.ndarray, quality: int) -> np.ndarray:
+    """The page saved as a JPEG of ``quality`` and read back (blocking and ringing around strokes)."""
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {img.shape} page as JPEG")
+    return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
 
 
 _BAYER4 = np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], np.float32) / 16.0
@@ -498,10 +533,17 @@ def _bilevel(img: np.ndarray, ids: np.ndarray, plan, rng, levels: tuple[float, f
         # Between this page's curve ink and paper: most thresholds keep the curves, a few break them up.
         level = ink_level + (paper_level - ink_level) * plan["threshold"]
         _, out = cv2.threshold(img, level, 255, cv2.THRESH_BINARY)
-    if plan["morph"] == "erode":  # ink grows
-        out = cv2.erode(out, np.ones((2, 2), np.uint8))
-    elif plan["morph"] == "dilate":  # ink thins
-        out = cv2.dilate(out, np.ones((2, 2), np.uint8))
+    if plan["morph"] == "erode":
+        # Ink grows by a pixel on every side (a centred kernel: the stroke stays where it was drawn), and the
+        # labels grow with it onto the new ink, so that no curve ink goes unlabelled.
+        out = cv2.erode(out, _CROSS)
+        grown = (out == 0) & (ids == 0)
+        ids[grown] = cv2.dilate(ids, _CROSS)[grown]
+    elif plan["morph"] == "dilate":
+        # Ink thins by one pixel across: a 1-px loss cannot be centred, so the side lost (left and top, or
+        # right and bottom) is the page's own, and the truth is half a pixel off on either side as often.
+        anchor = (0, 0) if plan["seed"] % 2 else (1, 1)
+        out = cv2.dilate(out, np.ones((2, 2), np.uint8), anchor=anchor)
     return out
 
 
