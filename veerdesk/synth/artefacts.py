@@ -20,7 +20,6 @@ from veerdesk.synth.canvas import Canvas
 from veerdesk.synth.design import PageDesign
 
 _STRIP = 2048
-_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 def apply_artefacts(design: PageDesign, canvas: Canvas) -> list[str]:
@@ -533,17 +532,17 @@ def _bilevel(img: np.ndarray, ids: np.ndarray, plan, rng, levels: tuple[float, f
         # Between this page's curve ink and paper: most thresholds keep the curves, a few break them up.
         level = ink_level + (paper_level - ink_level) * plan["threshold"]
         _, out = cv2.threshold(img, level, 255, cv2.THRESH_BINARY)
-    if plan["morph"] == "erode":
-        # Ink grows by a pixel on every side (a centred kernel: the stroke stays where it was drawn), and the
-        # labels grow with it onto the new ink, so that no curve ink goes unlabelled.
-        out = cv2.erode(out, _CROSS)
-        grown = (out == 0) & (ids == 0)
-        ids[grown] = cv2.dilate(ids, _CROSS)[grown]
-    elif plan["morph"] == "dilate":
-        # Ink thins by one pixel across: a 1-px loss cannot be centred, so the side lost (left and top, or
-        # right and bottom) is the page's own, and the truth is half a pixel off on either side as often.
-        anchor = (0, 0) if plan["seed"] % 2 else (1, 1)
-        out = cv2.dilate(out, np.ones((2, 2), np.uint8), anchor=anchor)
+    if plan["morph"] in ("erode", "dilate"):
+        # Ink grows (erode) or thins (dilate) by one pixel across. A 1-px change cannot be centred, so the side
+        # it takes (left and top, or right and bottom) is the page's own: the truth is half a pixel off to
+        # either side equally often. The labels follow the ink: onto ink that grew, off ink that went.
+        kernel, anchor = np.ones((2, 2), np.uint8), ((0, 0) if plan["seed"] % 2 else (1, 1))
+        if plan["morph"] == "erode":
+            out = cv2.erode(out, kernel, anchor=anchor)
+            grown = (out == 0) & (ids == 0)
+            ids[grown] = cv2.dilate(ids, kernel, anchor=anchor)[grown]
+        else:
+            out = cv2.dilate(out, kernel, anchor=anchor)
     return out
 
 
