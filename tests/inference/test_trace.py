@@ -260,6 +260,26 @@ def test_despike_drops_a_short_excursion_that_jumps_away_and_back():
     assert np.isfinite(clusters.lo[:140]).all() and np.isfinite(clusters.lo[175:]).all()
 
 
+def test_despike_keeps_the_tip_of_a_sharp_excursion_whose_flanks_were_lost():
+    # A thin bed: the pen shoots 150 px right and back within 14 rows. Its flanks run ~20 px per row and
+    # the model missed them, so only the tip (clusters 12 px wide, six pen widths) is left, cut off from
+    # the curve on both sides.
+    centre = np.linspace(100.0, 130.0, 300)
+    centre[140:154] = np.nan
+    centre[160:174] = np.nan
+    centre[154:160] = 250.0
+    clusters = clusters_from(centre, half=6.0)
+    clusters.lo[:140] = centre[:140] - 1.0
+    clusters.hi[:140] = centre[:140] + 1.0
+    clusters.lo[174:] = centre[174:] - 1.0
+    clusters.hi[174:] = centre[174:] + 1.0
+    assert despike(clusters, thickness=2.0, max_gap=12) == 0
+    assert np.isfinite(clusters.lo[154:160]).all()
+    # The same stretch drawn by an ordinary stroke (two pen widths) is a mis-link and goes.
+    clusters.lo[154:160], clusters.hi[154:160] = 248.0, 252.0
+    assert despike(clusters, thickness=2.0, max_gap=12) == 6
+
+
 def test_despike_keeps_a_steep_stretch_the_tracker_lost_for_a_few_rows():
     rows = np.arange(300, dtype=np.float64)
     centre = 100.0 + np.clip(rows - 120.0, 0.0, 60.0) * 3.0  # a steep ramp between two flat stretches
