@@ -176,7 +176,7 @@ def test_the_configs_that_continue_the_shipped_weights_describe_them():
                  "train-gpu-stage6.json", "train-gpu-stage6b.json",
                  "train-small-stage7-cpu.json", "train-small-stage8-cpu.json", "train-small-stage8a-cpu.json",
                  "train-gpu-stage9.json", "train-gpu-stage9s.json", "train-gpu-stage9b.json", "train-gpu-stage9c.json",
-                 "train-gpu-stage10.json", "train-gpu-stage10i.json"):
+                 "train-gpu-stage10.json", "train-gpu-stage10i.json", "train-gpu-stage11.json"):
         assert load_train_config(root / "configs" / name).model == shipped, name
 
 
