@@ -140,6 +140,27 @@ class WideStrokeModel(nn.Module):
         return torch.cat([-curve, curve, torch.full_like(x, -8.0)], dim=1)
 
 
+class UnsureInkModel(nn.Module):
+    """Labels mostly-dark pixels as curve at either scale, but never more than about 90 % sure."""
+
+    def forward(self, x):
+        curve = 1.1 * torch.tanh(20.0 * (0.5 - x))
+        return torch.cat([-curve, curve, torch.full_like(x, -6.0)], dim=1)
+
+
+class NarrowStrokeModel(nn.Module):
+    """Labels ink as curve only where the stroke is at most 2 px wide across (3 ink pixels in a row make
+    it paper): sure of 2-px pens at 1x, blind to them at 2x. Stands for the trained model on pages whose
+    pens are already as wide as training saw."""
+
+    def forward(self, x):
+        ink = (1.0 - x).clamp(0.0, 1.0)
+        core = -torch.nn.functional.max_pool2d(-ink, (1, 3), 1, (0, 1))  # ink with ink on both sides
+        wide = torch.nn.functional.max_pool2d(core, (1, 3), 1, (0, 1))  # within a 3-px-wide stretch
+        curve = 12.0 * (ink - wide).clamp(0.0, 1.0) - 6.0
+        return torch.cat([-curve, curve, torch.full_like(x, -8.0)], dim=1)
+
+
 def thin_pen_page():
     pixels = np.full((256, 256), 255, np.uint8)
     for x in (40, 120, 200):
@@ -169,10 +190,29 @@ def test_auto_scale_enlarges_only_pages_whose_pens_the_model_misses():
     forced = run_segmentation(thin_pen_page(), WideStrokeModel().eval(), tile=128, margin=8, device="cpu",
                               precision="fp32", tta="none", scale="1")
     assert forced.class_map.max() == 0
-    # A model that sees the pens at 1x already gains nothing from enlarging: the page stays at 1x.
+    # A model that loses the pens once they are enlarged (they are already as wide as it knows): stays at 1x.
+    narrow = run_segmentation(thin_pen_page(), NarrowStrokeModel().eval(), tile=128, margin=8, device="cpu",
+                              precision="fp32", tta="none")
+    assert narrow.extra["scale"] == 1 and narrow.extra["scale_probe"]["tiles"] >= 1
+    assert narrow.extra["scale_probe"]["curve_pixel_ratio"] < 0.8
+    assert (narrow.class_map[:, 40:42] == 1).all()
+    # One already sure of them at 1x: no second look.
     plain = run_segmentation(thin_pen_page(), InkModel().eval(), tile=128, margin=8, device="cpu",
                              precision="fp32", tta="none")
-    assert plain.extra["scale"] == 1 and plain.extra["scale_probe"]["tiles"] >= 1
+    assert plain.extra["scale"] == 1 and plain.extra["scale_probe"]["confidence_1x"] >= 0.95
+    # One that finds them at 1x but doubts them, and does as well enlarged: enlarged (a faint pen on tinted
+    # paper, which the trained model reads far better at 2x).
+    unsure = run_segmentation(thin_pen_page(), UnsureInkModel().eval(), tile=128, margin=8, device="cpu",
+                              precision="fp32", tta="none")
+    assert unsure.extra["scale"] == 2 and unsure.extra["scale_probe"]["confidence_1x"] < 0.95
+
+
+def test_auto_scale_leaves_a_page_without_curves_at_1x():
+    blank = np.full((256, 256), 255, np.uint8)
+    blank[100:104, :] = 0  # a ruled line, which the model calls paper at both scales
+    result = run_segmentation(blank, NarrowStrokeModel().eval(), tile=128, margin=8, device="cpu",
+                              precision="fp32", tta="none", skip_paper=False)
+    assert result.extra["scale"] == 1
 
 
 def test_unknown_scale_is_refused():
