@@ -81,8 +81,9 @@ def _add_inference_options(p) -> None:
                    help="test-time augmentation: 'flip' averages the page and its mirror image (default; "
                         "about twice the model time, recovers more faint curve pixels), 'none' one pass")
     p.add_argument("--scale", choices=("auto", "1", "2"), default="auto",
-                   help="input scale: 'auto' (default) probes a few tiles and runs the page enlarged 2x only "
-                        "when its pens are too thin for the model at 1x (low-resolution scans); '1' or '2' force it")
+                   help="input scale: 'auto' (default) probes a few tiles and runs the page enlarged 2x (4x the "
+                        "model time) unless the model reads it surely at 1x or loses its pens at 2x; '1' (fastest) "
+                        "or '2' force it")
 
 
 def _add_batch(sub) -> None:
