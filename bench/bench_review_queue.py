@@ -35,8 +35,8 @@ WRONG_SHARE_OF_WIDTH = 0.05
 def tally(page, traces, counts: dict[str, int]) -> None:
     for _, track, curve in page.layout.curves():
         got = traces[curve.mnemonic]
-        truth_x = trace.display_columns(page.truth[curve.mnemonic], track, curve)
-        got_x = trace.display_columns(got.value, track, curve)
+        truth_x = track.display_columns(page.truth[curve.mnemonic], curve)
+        got_x = track.display_columns(got.value, curve)
         present = got.present & np.isfinite(truth_x)
         wrong = present & (np.abs(truth_x - got_x) > WRONG_SHARE_OF_WIDTH * track.width)
         flagged = present & (got.confidence < LOW)

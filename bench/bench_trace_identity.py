@@ -43,7 +43,7 @@ from bench_trace_masks import model_masks  # noqa: E402
 import veerdesk.inference.trace as trace_module  # noqa: E402
 from veerdesk.core.classes import style_class  # noqa: E402
 from veerdesk.core.curves import r_squared  # noqa: E402
-from veerdesk.inference.trace import class_of, display_columns, trace_curves  # noqa: E402
+from veerdesk.inference.trace import class_of, trace_curves  # noqa: E402
 from veerdesk.synth import generate_page  # noqa: E402
 
 NEAR_PX = 3
@@ -86,7 +86,7 @@ def oracle_assignment(page):
     track_of = {}
     truth_at = {}  # mnemonic -> (rows, display columns) where the truth exists, computed once per curve
     for _, track, curve in page.layout.curves():
-        column = display_columns(page.truth[curve.mnemonic], track, curve)
+        column = track.display_columns(page.truth[curve.mnemonic], curve)
         known = np.isfinite(column)
         track_of[curve.mnemonic] = track
         truth_at[curve.mnemonic] = (grid_rows[known], column[known])

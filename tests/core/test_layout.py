@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from veerdesk.core.errors import LayoutError
-from veerdesk.core.layout import Layout, Scale, Track, load_layout, parse_layout_json, save_layout
+from veerdesk.core.layout import Curve, Layout, Scale, Track, load_layout, parse_layout_json, save_layout
 
 SCHEMA_EXAMPLE = {
     "version": 1,
@@ -180,6 +180,18 @@ def test_value_column_inverse(x0, width, scale_kind, a, b, t):
 def test_log_track_nonpositive_value_is_nan():
     track = Track(0, 100, "log")
     assert np.isnan(track.column_at_value(-1.0, Scale(0.2, 2000)))
+
+
+def test_display_columns_wrap_onto_the_backup_scale_only_off_the_track():
+    # Resistivity on a log track, 0.2-20 ohm.m, wrapping onto 20-2000 beyond the right edge.
+    track = Track(100, 300, "log")
+    curve = Curve("ILD", "OHMM", 0.2, 20, backup=Scale(20, 2000))
+    x = track.display_columns(np.array([0.2, 2.0, 20.0, 20.2, 200.0, np.nan]), curve)
+    # 20.2 lies 0.43 px past the edge: still the main scale (a pen touching the border), not wrapped.
+    assert np.allclose(x[:5], [100, 200, 300, 300 + 200 * np.log10(1.01) / 2, 200])
+    assert np.isnan(x[5])
+    no_backup = Curve("GR", "GAPI", 0, 150)
+    assert np.allclose(Track(0, 150).display_columns(np.array([-15.0, 160.0]), no_backup), [-15, 160])
 
 
 @settings(max_examples=50, deadline=None)

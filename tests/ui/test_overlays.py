@@ -2,7 +2,7 @@ import numpy as np
 
 from veerdesk.core.curves import CurveTrace
 from veerdesk.core.layout import Layout
-from veerdesk.ui.overlays import band_image, confidence_rgb, curve_columns, polyline_path, trace_points
+from veerdesk.ui.overlays import band_image, confidence_rgb, polyline_path, trace_points
 
 LAYOUT = Layout.from_dict({
     "version": 1,
@@ -15,7 +15,7 @@ LAYOUT = Layout.from_dict({
 
 def test_values_past_the_scale_are_drawn_on_the_backup_scale():
     _, track, curve = LAYOUT.curve("GR")
-    x = curve_columns(track, curve, np.array([0.0, 50.0, 100.0, 150.0, np.nan]))
+    x = track.display_columns(np.array([0.0, 50.0, 100.0, 150.0, np.nan]), curve)
     assert np.allclose(x[:4], [100, 200, 300, 200]) and np.isnan(x[4])
 
 

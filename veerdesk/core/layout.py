@@ -223,6 +223,15 @@ class Track:
             f = (v - scale.left) / (scale.right - scale.left)
         return self.x0 + f * (self.x1 - self.x0)
 
+    def display_columns(self, values: Any, curve: Curve) -> np.ndarray:
+        """Columns where ``curve``'s values are drawn: on its main scale, or on its backup scale for values
+        the main scale puts more than a pixel outside the track (a wrapped stretch). NaN stays NaN."""
+        x = self.column_at_value(values, curve.scale)
+        if curve.backup is not None:
+            off = (x < self.x0 - 1) | (x > self.x1 + 1)
+            x = np.where(off, self.column_at_value(values, curve.backup), x)
+        return x
+
     @classmethod
     def from_dict(cls, data: Any, path: str) -> Track:
         data = _require_mapping(data, path)

@@ -615,7 +615,7 @@ def assign_pieces(pieces: list[Piece], curves: list[Curve], rows: tuple[int, int
 def _close_pairs(traces: list[CurveTrace], curves: list[Curve], track: Track, thickness: float):
     """(i, j, close) for every pair of traces, ``close`` True at the depth samples where the two lie
     within a crossing's width of each other (False where either is absent)."""
-    columns = [display_columns(trace.value, track, curve) for trace, curve in zip(traces, curves, strict=True)]
+    columns = [track.display_columns(trace.value, curve) for trace, curve in zip(traces, curves, strict=True)]
     near_px = CROSSING_PX + 2.0 * thickness
     for i in range(len(traces)):
         for j in range(i + 1, len(traces)):
@@ -674,7 +674,7 @@ def flag_shared_ink(traces: list[CurveTrace], curves: list[Curve], track: Track,
 def flag_border_riding(trace: CurveTrace, track: Track, curve: Curve, grid_rows: np.ndarray) -> None:
     """Lower the confidence where the trace runs along the track's left or right border for
     ``BORDER_RIDE_ROWS`` rows or more (see there). In place, on the trace's confidence."""
-    columns = display_columns(trace.value, track, curve)
+    columns = track.display_columns(trace.value, curve)
     with np.errstate(invalid="ignore"):
         on_border = (np.abs(columns - track.x0) < BORDER_PX) | (np.abs(columns - track.x1) < BORDER_PX)
     riding = _long_stretches(on_border & trace.present, _samples_for_rows(grid_rows, BORDER_RIDE_ROWS))
@@ -999,15 +999,6 @@ def values_from_columns(u: np.ndarray, track: Track, curve: Curve, wrap: WrapRul
         if wrap.left:
             values = np.where(u < track.x0, track.value_at_column(u + track.width, curve.backup), values)
     return values
-
-
-def display_columns(values: np.ndarray, track: Track, curve: Curve) -> np.ndarray:
-    """Values → the columns where they are drawn: main scale, or the backup scale for values the main scale
-    puts outside the track (a wrapped stretch); NaN stays NaN."""
-    x = track.column_at_value(values, curve.scale)
-    if curve.backup is not None:
-        x = np.where((x < track.x0 - 1) | (x > track.x1 + 1), track.column_at_value(values, curve.backup), x)
-    return x
 
 
 def _bridged_confidence(conf: np.ndarray, bridged: np.ndarray, factor: float) -> np.ndarray:

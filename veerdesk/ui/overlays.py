@@ -30,18 +30,6 @@ PATH_CHUNK = 1024
 _BAND_STOPS = np.array([[0.0, 214, 39, 40], [0.5, 255, 170, 0], [1.0, 44, 160, 44]])
 
 
-def curve_columns(track: Track, curve: Curve, value: np.ndarray) -> np.ndarray:
-    """Image column of each value; values beyond the main scale go on the backup scale when there is one."""
-    value = np.asarray(value, dtype=np.float64)
-    x = track.column_at_value(value, curve.scale)
-    if curve.backup is not None:
-        lo, hi = sorted((curve.left, curve.right))
-        off = np.isfinite(value) & ((value < lo) | (value > hi))
-        if off.any():
-            x = np.where(off, track.column_at_value(value, curve.backup), x)
-    return x
-
-
 def value_at_column(track: Track, curve: Curve, x: np.ndarray) -> np.ndarray:
     return track.value_at_column(x, curve.scale)
 
@@ -54,7 +42,7 @@ def trace_points(layout: Layout, trace: CurveTrace) -> tuple[np.ndarray, np.ndar
         nan = np.full(trace.depth.shape, np.nan)
         return nan, nan
     y = layout.depth.row_at_depth(trace.depth)
-    x = curve_columns(track, curve, trace.value)
+    x = track.display_columns(trace.value, curve)
     return x, y
 
 
