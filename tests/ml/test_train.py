@@ -231,6 +231,8 @@ def test_snapshots_keep_every_checkpoint_and_the_coarse_share_reaches_the_genera
     assert card["steps"] == 2 and "30% of them coarse captures" in card["generator"]
     with pytest.raises(ModelError, match="coarse_share"):
         _config(coarse_share=-0.1)
+    with pytest.raises(ModelError, match="coarse_levels must be one of sheet, window"):
+        _config(coarse_levels="page")
 
 
 def test_a_loader_worker_failing_while_stopping_is_reported_not_raised():

@@ -49,6 +49,7 @@ from veerdesk.ml.metrics import SegmentationScores
 from veerdesk.ml.model import ModelConfig, VeerNet, build_model
 from veerdesk.ml.provenance import generator_fingerprint
 from veerdesk.ml.weights import load_model, save_weights
+from veerdesk.synth.crops import COARSE_LEVELS
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -96,8 +97,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.coarse_share <= 1.0:
             raise ModelError(f"coarse_share must lie in [0, 1], not {self.coarse_share!r}")
-        if self.coarse_levels not in ("sheet", "window"):
-            raise ModelError(f"coarse_levels must be 'sheet' or 'window', not {self.coarse_levels!r}")
+        if self.coarse_levels not in COARSE_LEVELS:
+            raise ModelError(f"coarse_levels must be one of {', '.join(COARSE_LEVELS)}, not {self.coarse_levels!r}")
         if not isinstance(self.accumulate, int) or self.accumulate < 1:
             raise ModelError(f"accumulate must be a whole number ≥ 1, not {self.accumulate!r}")
         if self.train_seed < TRAIN_SEED_MIN:
