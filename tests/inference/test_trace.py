@@ -3,7 +3,17 @@ import pytest
 from trace_drawing import draw_curve, draw_pattern, make_layout
 
 from veerdesk.core.curves import coverage_of, r_squared
-from veerdesk.inference.trace import RowClusters, despike, find_runs, place_wraps, trace_curves, wrap_rule
+from veerdesk.core.layout import Curve
+from veerdesk.inference.trace import (
+    RowClusters,
+    Runs,
+    despike,
+    find_runs,
+    place_wraps,
+    split_by_feature,
+    trace_curves,
+    wrap_rule,
+)
 
 H, W = 400, 300
 
@@ -425,3 +435,23 @@ def test_a_trace_riding_the_track_border_goes_to_the_review_queue():
     on_pen = gr.present & ~lost & (np.abs(gr.value - truth) < 2.0)
     assert on_border.sum() > 50 and np.all(gr.confidence[on_border] < 0.5)
     assert on_pen.sum() > 50 and np.all(gr.confidence[on_pen] > 0.5)
+
+
+def _runs_with_thickness(thickness: np.ndarray) -> Runs:
+    n = thickness.size
+    row = np.arange(n, dtype=np.int64)
+    start = np.full(n, 50.0)
+    return Runs(row, start, start + thickness, np.ones(n), thickness.astype(np.float64), np.full(n, 40.0))
+
+
+def test_fat_runs_of_one_pen_width_are_not_split_off_as_a_heavy_curve():
+    heavy = Curve("CGR", "GAPI", 0, 100, weight="heavy")
+    normal = Curve("MNOR", "OHMM", 0, 10)
+    rng = np.random.default_rng(0)
+    # Two 6-px pens; a tenth of their runs are fat (crossings, near-horizontal stretches).
+    one_width = np.concatenate([rng.normal(6.0, 0.4, 900), rng.normal(11.0, 0.5, 100)])
+    assert split_by_feature(_runs_with_thickness(one_width), [heavy, normal]) is None
+    # A heavy and a normal pen, each about half the runs: split, the thick runs to the heavy curve.
+    two_widths = np.concatenate([rng.normal(4.0, 0.4, 500), rng.normal(8.0, 0.4, 500)])
+    split = split_by_feature(_runs_with_thickness(two_widths), [heavy, normal])
+    assert split is not None and split[0][500:].all() and not split[0][:500].any()
