@@ -65,11 +65,14 @@ done
 pack
 
 [ "$CUDA_CHECK" = 1 ] || exit 0
-# The CUDA path of inference, with the shipped weights and each new best.
+# The CUDA path of inference, with the shipped weights and each run's best and latest checkpoint (the
+# selection afterwards may export either).
 weights=(resources/models/veernet-small.safetensors)
 for name in $CONFIGS; do
-    [ -f "$RUNS/$name/best.safetensors" ] && weights+=("$RUNS/$name/best.safetensors")
+    for which in best latest; do
+        [ -f "$RUNS/$name/$which.safetensors" ] && weights+=("$RUNS/$name/$which.safetensors")
+    done
 done
-timeout 120 python3 bench/bench_cuda.py --weights "${weights[@]}" --json "$RUNS/cuda.json" 2>&1 | tee "$RUNS/cuda.out"
+timeout 240 python3 bench/bench_cuda.py --weights "${weights[@]}" --json "$RUNS/cuda.json" 2>&1 | tee "$RUNS/cuda.out"
 pack
 ls -la "$OUT"
