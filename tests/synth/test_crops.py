@@ -78,7 +78,8 @@ def _pen_widths(ids: np.ndarray) -> list[int]:
 
 
 def test_coarse_captures_draw_thinner_pens_and_label_only_darkened_pixels():
-    seed, crops = 31, 10
+    # Horizontal run lengths also count near-horizontal strokes of jagged curves: 20 crops keep that noise down.
+    seed, crops = 31, 20
     coarse = CropStream(seed, crop=160, clean=True, with_ids=True, coarse_share=1.0)
     plain = CropStream(seed, crop=160, clean=True, with_ids=True)
     coarse_widths, plain_widths = [], []

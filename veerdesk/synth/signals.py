@@ -123,6 +123,20 @@ def real_window(rng: np.random.Generator, n: int, samples_per_px: float, curves:
     return out
 
 
+# Share of curves left jagged (smoothed over under 2 px), half of them plotted with straight strokes.
+JAGGED_SHARE = 0.25
+
+
+def plotted_from_samples(shape: np.ndarray, every: float) -> np.ndarray:
+    """``shape`` as a plotter draws it from the tool's samples, one every ``every`` (≥ 1) shape samples:
+    straight strokes between them, so the curve turns sharply at each sample instead of bending."""
+    n = shape.size
+    if n < 2:
+        return shape
+    knots = np.unique(np.append(np.round(np.arange(0.0, n - 1, max(every, 1.0))).astype(int), n - 1))
+    return np.interp(np.arange(n), knots, shape[knots])
+
+
 def curve_shape(rng: np.random.Generator, n: int, samples_per_px: float, swing_px: float = 0.0,
                 resolution_px: float = 0.0) -> tuple[np.ndarray, str]:
     """A mixed shape of ``n`` samples and a short name of its recipe.
@@ -155,12 +169,18 @@ def curve_shape(rng: np.random.Generator, n: int, samples_per_px: float, swing_p
     shape = sum(w * p for w, p in parts)
     # Tool response: the pen never jumps across the track within one pixel row.
     absent = ~np.isfinite(shape)
-    # Analog galvanometers smooth over a few pixels; a minority of (digital-era) logs stay jagged.
-    if rng.random() < 0.08:
+    # Analog galvanometers smooth over a few pixels; a minority of (digital-era) logs stay jagged. Real
+    # logs plotted from their samples are jagged more often than 8 % of the time (the first share): on
+    # pages drawn that way the model took the short strokes at the tips of a jagged dashed curve for
+    # dash-dot, and the tracer lost them.
+    jagged = rng.random() < JAGGED_SHARE
+    if jagged:
         sigma_px = max(np.exp(rng.uniform(np.log(0.7), np.log(2.0))), swing_px / 200.0, 1.5 / samples_per_px)
     else:
         sigma_px = max(np.exp(rng.uniform(np.log(1.0), np.log(8.0))), swing_px / 150.0, resolution_px)
     shape = smooth(np.nan_to_num(shape, nan=0.0), sigma_px * samples_per_px)
+    if jagged and rng.random() < 0.5:
+        shape = plotted_from_samples(shape, rng.uniform(1.5, 5.0) * samples_per_px)
     shape[absent] = np.nan
     shape = normalise(shape, min_spread=0.35)
     # A little pen jitter, at most about half a pixel.
