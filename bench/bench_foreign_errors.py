@@ -72,11 +72,12 @@ def error_sources(class_map: np.ndarray, layout, truth: dict[str, np.ndarray], t
         trace_x = track.display_columns(traces[curve.mnemonic].value, curve)
         both = np.isfinite(truth_x) & np.isfinite(trace_x)
         error = np.where(both, (np.nan_to_num(trace_x) - np.nan_to_num(truth_x)) ** 2, 0.0)
-        if error.sum() <= 0:
+        total = error.sum()
+        if total <= 0:
             continue
         shares: Counter = Counter()
         for j in np.flatnonzero(error > NEAR_PX**2):
-            shares[sample_kind(class_map[rows[j]], own, truth_x[j], trace_x[j])] += error[j] / error.sum()
+            shares[sample_kind(class_map[rows[j]], own, truth_x[j], trace_x[j])] += error[j] / total
         out.append(shares)
     return out
 
