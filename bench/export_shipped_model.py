@@ -5,7 +5,10 @@ Choose the weights to ship and export them with a held-out card.
 - **Selection**: the share of recovered curves with R² >= 0.9, averaged over two page sets, both through
   the product's own segmentation and tracer: 32 generated pages (seeds 500-531, 2000x3000) and 30 pages of
   bench_foreign_style.py's independent renderer (seeds 0-29), so that weights are chosen for pages our
-  generator draws *and* for pages it never drew. Ties: the generated pages' median R². Candidates are RUN's
+  generator draws *and* for pages it never drew. Ties: the generated pages' median R². When the weights
+  shipped now (OUT) are among the candidates they are the incumbent: a challenger replaces them only when a
+  paired bootstrap over pages puts it ahead with probability >= 0.8 (``veerdesk.ml.selection``; stage 11h
+  replaced stage 9 on a lead of 0.5 points, which the card pages then reversed). Candidates are RUN's
   best and latest checkpoints, plus any --candidates (e.g. the weights shipped now, so that a run that does
   not beat them is not exported, or checkpoints of other runs, snapshots ``step-NNNNNN`` included). A
   winning checkpoint of another run folder is exported from that folder; if the shipped weights win,
@@ -36,6 +39,7 @@ from bench_foreign_style import foreign_eval, foreign_pages, score_pages
 from veerdesk.inference import segment_for_eval, trace_curves
 from veerdesk.ml.evaluate import evaluate_pages, format_report
 from veerdesk.ml.export import export_run
+from veerdesk.ml.selection import SWITCH_CONFIDENCE, choose_weights
 from veerdesk.ml.weights import load_model
 
 SELECTION_SEED, SELECTION_PAGES = 500, 32
@@ -54,13 +58,16 @@ candidates = {which: f"{run}/{which}.safetensors" for which in ("best", "latest"
               if os.path.exists(f"{run}/{which}.safetensors")}
 candidates |= {path: path for path in extra_candidates}
 foreign = foreign_pages(FOREIGN_SEED, FOREIGN_PAGES)
-scores = {}
+scores, by_page = {}, {}
 for name, path in candidates.items():
     model, _, card = load_model(path)
     report = evaluate_pages(model, pages=SELECTION_PAGES, seed=SELECTION_SEED, segmenter=segment_for_eval,
-                            tracer=trace_curves)
+                            tracer=trace_curves, per_page=True)
     summary = report["curves_by_group"]["all curves"]
-    foreign_r2 = np.array([r2 for _, _, r2, _ in score_pages(model, foreign)])
+    foreign_by_page = [[r2 for _, _, r2, _ in score_pages(model, [page])] for page in foreign]
+    foreign_r2 = np.array([r2 for page in foreign_by_page for r2 in page])
+    generated_by_page = [[np.nan if r2 is None else r2 for r2 in page] for page in report["r2_by_page"]]
+    by_page[name] = [generated_by_page, foreign_by_page]
     scores[name] = {"steps": card.get("steps"), "median_r2": summary["median_r2"],
                     "share_r2_0.9": summary.get("share_r2_0.9"), "median_coverage": summary["median_coverage"],
                     "strict_f1_solid": report["pixel"]["solid"]["f1"],
@@ -69,8 +76,11 @@ for name, path in candidates.items():
                     "foreign_share_r2_0.9": float(np.mean(foreign_r2 >= 0.9))}
     scores[name]["selection_score"] = 0.5 * ((scores[name]["share_r2_0.9"] or 0.0) + scores[name]["foreign_share_r2_0.9"])
     print(name, scores[name], flush=True)
-chosen = max(scores, key=lambda k: (round(scores[k]["selection_score"], 4), scores[k]["median_r2"]))
-print(json.dumps({"chosen": chosen}))
+incumbent = next((name for name, path in candidates.items() if os.path.abspath(path) == os.path.abspath(out)), None)
+chosen, comparisons = choose_weights(by_page, incumbent, tiebreak={k: v["median_r2"] for k, v in scores.items()})
+for name, comparison in comparisons.items():
+    scores[name]["against_incumbent"] = comparison
+print(json.dumps({"chosen": chosen, "incumbent": incumbent, "against_incumbent": comparisons}))
 chosen_path = candidates[chosen]
 which = os.path.basename(chosen_path).removesuffix(".safetensors")
 if os.path.abspath(chosen_path) == os.path.abspath(out):
@@ -87,7 +97,8 @@ extra |= {"selection": {"rule": "highest mean of the shares of curves with R² >
                                  f"{SELECTION_SEED}-{SELECTION_SEED + SELECTION_PAGES - 1} (2000x3000) and on "
                                  f"bench_foreign_style.py pages seeds {FOREIGN_SEED}-{FOREIGN_SEED + FOREIGN_PAGES - 1}"
                                  " (ties: the generated pages' median R²), through the product's segmentation "
-                                 "and tracer",
+                                 "and tracer; the shipped weights, when a candidate, are kept unless a paired "
+                                 f"page bootstrap puts a challenger ahead with probability >= {SWITCH_CONFIDENCE}",
                         "scores": scores, "chosen": chosen}}
 card = export_run(run, out, which=which, pages=CARD_PAGES, seed=0, segmenter=segment_for_eval, tracer=trace_curves,
                   card_extra=extra)

@@ -88,6 +88,15 @@ def test_report_splits_by_curve_group_and_scores_recovered_curves():
     assert fits["all curves"]["share_r2_0.9"] == 0.5
     assert report["notes"] == []
     assert "recovered style solid" in format_report(report)
+    assert "r2_by_page" not in report
+
+
+def test_per_page_r2_lists_every_curve_of_every_page_in_layout_order():
+    model = prepare_for_inference(build_model(TINY_MODEL))
+    report = evaluate_pages(model, pages=2, seed=0, width=64, height=96, page_factory=standin_page,
+                            tracer=_perfect_tracer, per_page=True)
+    # GR (solid) is traced exactly, RES (dashed) not at all: None, which selection counts as a failure.
+    assert report["r2_by_page"] == [[1.0, None], [1.0, None]]
 
 
 def test_evaluation_refuses_training_seeds():

@@ -143,8 +143,12 @@ def evaluate_pages(
     segmenter: Segmenter | None = None,
     tracer: Tracer | None = None,
     progress: Callable[[int, int], None] | None = None,
+    per_page: bool = False,
 ) -> dict[str, Any]:
     """Run ``model`` (eval mode) over ``pages`` generated pages starting at ``seed``; returns the report.
+
+    ``per_page`` adds ``r2_by_page``: each page's recovered-curve R² (None where a curve was not
+    recovered), for a paired comparison of two weights over the same pages (``veerdesk.ml.selection``).
 
     ``segmenter`` and ``tracer`` are injected by the caller (the CLI passes the inference layer's
     ``segment_page``/``trace_curves``, which ml may not import); without a tracer the curve R² and
@@ -159,6 +163,7 @@ def evaluate_pages(
     n_classes = model_classes(model)
     by_group: dict[str, ClassCounts] = defaultdict(ClassCounts)
     fits_by_group: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    r2_by_page: list[list[float | None]] = []
     notes: list[str] = []
     seconds = 0.0
     megapixels = 0.0
@@ -182,6 +187,7 @@ def evaluate_pages(
                 by_group[name].add(counts)
         if tracer is not None and curves:
             traces = tracer(full_classes, confidence, page.layout, classes=n_classes)
+            page_r2 = []
             for (_, track, curve), names in groups:
                 truth = page.truth.get(curve.mnemonic)
                 if truth is None:
@@ -189,8 +195,10 @@ def evaluate_pages(
                 trace = traces.get(curve.mnemonic)
                 values = np.full_like(np.asarray(truth, float), np.nan) if trace is None else trace.value
                 fit = _curve_fit(truth, values, track.scale == "log")
+                page_r2.append(fit[0] if math.isfinite(fit[0]) else None)
                 for name in names:
                     fits_by_group[name].append(fit)
+            r2_by_page.append(page_r2)
         if progress is not None:
             progress(i + 1, pages)
     if tracer is None:
@@ -207,6 +215,8 @@ def evaluate_pages(
     }
     if tracer is not None:
         report["curves_by_group"] = _median_summary(fits_by_group)
+        if per_page:
+            report["r2_by_page"] = r2_by_page
     report["notes"] = notes
     return report
 
