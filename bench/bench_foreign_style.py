@@ -10,7 +10,12 @@ product path (``veerdesk.pipeline.digitize``: tiled segmentation with its defaul
 then the tracer). Prints per house style and per curve style the median R² (log tracks in log10) and
 coverage, for every weights file given, measured in the same run on the same pages.
 
-    python bench/bench_foreign_style.py [--pages 12] [--seed 0] [--weights A.safetensors B.safetensors ...]
+Every curve of a default page's track has a style of its own. ``--same-style`` draws other pages: in every
+track of two or more curves the first two share a style and differ only by pen weight (one heavy or light,
+the other unset: the most the layout schema allows), the case where the tracer must tell two pens apart by
+stroke thickness and continuity; it also prints the paired curves apart from the others.
+
+    python bench/bench_foreign_style.py [--pages 12] [--seed 0] [--same-style] [--weights A.safetensors ...]
 """
 
 from __future__ import annotations
@@ -152,7 +157,11 @@ def draw_grid(draw, x0, x1, top, bottom, log, decades, rows_per_line, heavy_ever
         k += 1
 
 
-def render_page(seed: int, house: str) -> tuple[np.ndarray, Layout, dict[str, np.ndarray]]:
+def render_page(seed: int, house: str, same_style: bool = False) -> tuple[np.ndarray, Layout, dict[str, np.ndarray]]:
+    """One page in ``house`` style. ``same_style``: in every track of two or more curves, the first two share a
+    style and differ by pen weight, as the layout schema allows (one heavy or light, the other unset); the
+    default pages give every curve of a track its own style. Default pages draw the same for a seed as
+    before the option existed."""
     rng = np.random.default_rng(seed)
     well = str(rng.choice(list(WELLS)))
     step, curves = load_well(well)
@@ -197,8 +206,12 @@ def render_page(seed: int, house: str) -> tuple[np.ndarray, Layout, dict[str, np
         draw_grid(draw, x0 * scale, x1 * scale, rows[0] * scale, rows[-1] * scale, log, decades,
                   float(rng.uniform(8, 30)) * scale, int(rng.choice([5, 10])), grid_ink, rng, dotted_grid)
         chosen = [str(s) for s in rng.choice(styles, size=len(picks), replace=False)]
+        weights: list[str | None] = [None] * len(picks)
+        if same_style and len(picks) >= 2:
+            chosen[1] = chosen[0]
+            weights[int(rng.integers(0, 2))] = str(rng.choice(["heavy", "light"]))
         layout_curves = []
-        for (mnemonic, unit, _), (left, right), style in zip(picks, ranges, chosen, strict=True):
+        for (mnemonic, unit, _), (left, right), style, weight in zip(picks, ranges, chosen, weights, strict=True):
             if rng.random() < 0.25 and not log:
                 left, right = right, left  # reversed scale (neutron, sonic)
             values = curves[mnemonic][first : first + n].copy()
@@ -214,9 +227,13 @@ def render_page(seed: int, house: str) -> tuple[np.ndarray, Layout, dict[str, np
             finite = np.isfinite(cols)
             pts = np.stack([cols[finite] * scale, rows[finite] * scale], axis=1)
             pen = int(rng.integers(1, 4)) * scale
+            if same_style and style == chosen[0] and len(picks) >= 2:
+                # A heavy pen about twice a normal one, a light pen a hairline: normal pens are 2-3 px here.
+                pen = {"heavy": int(rng.integers(4, 6)), "light": 1, None: int(rng.integers(2, 4))}[weight] * scale
             draw_curve(draw, pts, style, pen, ink, rng)
             truth[mnemonic] = np.where(finite, truth_values, np.nan)
-            layout_curves.append({"mnemonic": mnemonic, "unit": unit, "left": left, "right": right, "style": style})
+            entry = {"mnemonic": mnemonic, "unit": unit, "left": left, "right": right, "style": style}
+            layout_curves.append(entry | ({"weight": weight} if weight else {}))
         tracks.append({"x0": x0, "x1": x1, "scale": "log" if log else "linear", "curves": layout_curves})
     if house == "coarse scan":
         img = img.resize((width, height), Image.NEAREST)
@@ -244,10 +261,11 @@ def score(layout: Layout, truth: dict[str, np.ndarray], traces) -> list[tuple[st
     return out
 
 
-def foreign_pages(seed: int, count: int) -> list[tuple[str, np.ndarray, Layout, dict[str, np.ndarray]]]:
+def foreign_pages(seed: int, count: int, same_style: bool = False
+                  ) -> list[tuple[str, np.ndarray, Layout, dict[str, np.ndarray]]]:
     """(house style, pixels, layout, truth) of ``count`` pages from ``seed``, the house styles in turn."""
-    return [(HOUSE_STYLES[i % len(HOUSE_STYLES)], *render_page(seed + i, HOUSE_STYLES[i % len(HOUSE_STYLES)]))
-            for i in range(count)]
+    return [(HOUSE_STYLES[i % len(HOUSE_STYLES)],
+             *render_page(seed + i, HOUSE_STYLES[i % len(HOUSE_STYLES)], same_style)) for i in range(count)]
 
 
 def foreign_eval(model, seed: int, count: int, note: str) -> dict:
@@ -280,8 +298,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--weights", nargs="*", default=[str(ROOT / "resources/models/veernet-small.safetensors")])
     parser.add_argument("--save", default=None, help="write the pages (PNG + layout JSON) into this folder")
+    parser.add_argument("--same-style", action="store_true",
+                        help="pair two curves of one style in each track, told apart by pen weight only")
     args = parser.parse_args()
-    pages = foreign_pages(args.seed, args.pages)
+    pages = foreign_pages(args.seed, args.pages, args.same_style)
     if args.save:
         Path(args.save).mkdir(parents=True, exist_ok=True)
         for i, (_, pixels, layout, _) in enumerate(pages):
@@ -290,17 +310,21 @@ def main() -> None:
     print(f"{len(pages)} pages, {sum(len(p[3]) for p in pages)} curves, house styles: {', '.join(HOUSE_STYLES)}")
     for weights in args.weights:
         model, _ = load_inference_model(weights)
-        by_house, by_style, every = defaultdict(list), defaultdict(list), []
+        by_house, by_style, every, by_pairing = defaultdict(list), defaultdict(list), [], defaultdict(list)
+        # Whether each curve shares its style with another curve of its track (same order as score_pages).
+        paired = [sum(o.style == curve.style for o in track.curves) > 1
+                  for _, _, layout, _ in pages for _, track, curve in layout.curves()]
         start = time.perf_counter()
-        for house, style, r2, cov in score_pages(model, pages):
+        for (house, style, r2, cov), pair in zip(score_pages(model, pages), paired, strict=True):
             by_house[house].append((r2, cov))
             by_style[style].append((r2, cov))
+            by_pairing["in a same-style pair" if pair else "own style"].append((r2, cov))
             every.append((r2, cov))
         took = time.perf_counter() - start
 
         def line(name, rows):
             r2 = np.array([r for r, _ in rows])
-            return (f"  {name:16s} n={len(rows):3d} median R² {np.median(r2):7.3f}  ≥0.9 {np.mean(r2 >= 0.9):4.0%}"
+            return (f"  {name:20s} n={len(rows):3d} median R² {np.median(r2):7.3f}  ≥0.9 {np.mean(r2 >= 0.9):4.0%}"
                     f"  ≥0.99 {np.mean(r2 >= 0.99):4.0%}  coverage {np.median([c for _, c in rows]):.3f}")
 
         print(f"\n{weights} ({took:.0f} s)")
@@ -310,6 +334,9 @@ def main() -> None:
                 print(line(name, by_house[name]))
         for name in sorted(by_style):
             print(line(name, by_style[name]))
+        if by_pairing["in a same-style pair"]:
+            for name in ("in a same-style pair", "own style"):
+                print(line(name, by_pairing[name]))
 
 
 if __name__ == "__main__":

@@ -455,3 +455,20 @@ def test_fat_runs_of_one_pen_width_are_not_split_off_as_a_heavy_curve():
     two_widths = np.concatenate([rng.normal(4.0, 0.4, 500), rng.normal(8.0, 0.4, 500)])
     split = split_by_feature(_runs_with_thickness(two_widths), [heavy, normal])
     assert split is not None and split[0][500:].all() and not split[0][:500].any()
+
+
+def test_pens_of_different_weight_are_split_even_when_their_run_thicknesses_overlap():
+    heavy = Curve("DT", "US/F", 140, 40, weight="heavy")
+    normal = Curve("RHOB", "G/C3", 1.95, 2.95)
+    rng = np.random.default_rng(0)
+    # Run thicknesses as a segmented 3-px and 5-px pen measure them (quantised by the distance transform;
+    # the heavy pen's crossings and near-horizontal stretches give a long tail): the groups' centres lie
+    # less than 2.5 pooled standard deviations apart, which used to refuse the split.
+    normal_runs = rng.choice([1.0, 2.0, 2.83, 3.0, 4.0], 600, p=[0.05, 0.3, 0.25, 0.3, 0.1])
+    heavy_runs = rng.choice([4.0, 4.24, 5.0, 5.66, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0, 14.0], 600,
+                            p=[0.2, 0.15, 0.25, 0.12, 0.08, 0.05, 0.05, 0.04, 0.03, 0.02, 0.01])
+    runs = _runs_with_thickness(np.concatenate([normal_runs, heavy_runs]))
+    assert split_by_feature(runs, [heavy, normal], min_separation=2.5) is None
+    split = split_by_feature(runs, [heavy, normal])
+    assert split is not None
+    assert split[0][600:].mean() > 0.9 and split[0][:600].mean() < 0.2
