@@ -39,3 +39,21 @@ def _check_page(seed, house) -> int:
         checked += 1
     assert sum(len(t.curves) for t in layout.tracks) >= 2
     return checked
+
+
+def test_same_style_pages_pair_two_curves_per_track_told_apart_by_weight_only():
+    pairs = 0
+    for seed in range(6):
+        house = HOUSE_STYLES[seed % len(HOUSE_STYLES)]
+        pixels, layout, truth = render_page(seed, house, same_style=True)
+        for track in layout.tracks:
+            if len(track.curves) < 2:
+                continue
+            first, second = track.curves[:2]
+            assert first.style == second.style
+            # The schema allows one curve per style and weight in a track: the pair differs in weight.
+            assert {first.weight, second.weight} in ({"heavy", None}, {"light", None})
+            assert all(c.style != first.style for c in track.curves[2:])
+            pairs += 1
+        assert set(truth) == {c.mnemonic for _, _, c in layout.curves()}
+    assert pairs >= 3
