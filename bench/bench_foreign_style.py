@@ -268,12 +268,26 @@ def foreign_pages(seed: int, count: int, same_style: bool = False
              *render_page(seed + i, HOUSE_STYLES[i % len(HOUSE_STYLES)], same_style)) for i in range(count)]
 
 
-def foreign_eval(model, seed: int, count: int, note: str) -> dict:
-    """The model card's ``foreign_eval`` section: per house style and for all curves, through the digitize path."""
-    rows = score_pages(model, foreign_pages(seed, count))
+def paired_curves(pages) -> list[bool]:
+    """Per curve of ``pages`` (in score_pages' order): does it share its style with another curve of its track?"""
+    return [sum(o.style == curve.style for o in track.curves) > 1
+            for _, _, layout, _ in pages for _, track, curve in layout.curves()]
+
+
+def foreign_eval(model, seed: int, count: int, note: str, same_style: bool = False) -> dict:
+    """The model card's ``foreign_eval`` section (``foreign_eval_same_style`` with ``same_style``): per house
+    style and for all curves, through the digitize path; same-style pages also split paired curves out."""
+    pages = foreign_pages(seed, count, same_style)
+    rows = score_pages(model, pages)
     groups = {"all curves": rows} | {house: [r for r in rows if r[0] == house] for house in dict.fromkeys(r[0] for r in rows)}
+    if same_style:
+        paired = paired_curves(pages)
+        groups |= {"in a same-style pair": [r for r, p in zip(rows, paired, strict=True) if p],
+                   "own style": [r for r, p in zip(rows, paired, strict=True) if not p]}
+    kind = (" (--same-style: the first two curves of every track share a style and differ by pen weight only)"
+            if same_style else "")
     return {
-        "about": f"bench/bench_foreign_style.py pages seeds {seed}-{seed + count - 1} ({note}), through veerdesk's"
+        "about": f"bench/bench_foreign_style.py pages seeds {seed}-{seed + count - 1} ({note}){kind}, through veerdesk's"
                  " digitize path with its defaults: the bundled wells' real curves drawn by an independent Pillow"
                  " renderer in five house styles.",
         "groups": {name: {"curves": len(g), "median_r2": float(np.median([r[2] for r in g])),
@@ -311,9 +325,7 @@ def main() -> None:
     for weights in args.weights:
         model, _ = load_inference_model(weights)
         by_house, by_style, every, by_pairing = defaultdict(list), defaultdict(list), [], defaultdict(list)
-        # Whether each curve shares its style with another curve of its track (same order as score_pages).
-        paired = [sum(o.style == curve.style for o in track.curves) > 1
-                  for _, _, layout, _ in pages for _, track, curve in layout.curves()]
+        paired = paired_curves(pages)
         start = time.perf_counter()
         for (house, style, r2, cov), pair in zip(score_pages(model, pages), paired, strict=True):
             by_house[house].append((r2, cov))

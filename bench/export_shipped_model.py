@@ -22,7 +22,9 @@ Choose the weights to ship and export them with a held-out card.
   chose nothing, stage 9 is ahead).
 - **Card** (seeds 0-23, 24 pages): pixel scores and recovered curves of the winner (``veerdesk eval --pages
   24 --seed 0`` reproduces it), and its recovered curves on 30 foreign pages the selection did not see
-  (seeds 30-59; ``python bench/bench_foreign_style.py --pages 30 --seed 30`` reproduces them). EXTRA.json, if given, is merged into the card (lineage the run folder does
+  (seeds 30-59; ``python bench/bench_foreign_style.py --pages 30 --seed 30`` reproduces them), and on 40
+  same-style foreign pages (``--same-style``, seeds 0-39: two pens of one style per track, told apart by
+  weight; drawn differently from the default pages of those seeds). EXTRA.json, if given, is merged into the card (lineage the run folder does
   not know, e.g. how its start weights were made); its optional ``lineage_by_run`` maps a run folder to
   the lineage text of weights exported from it.
 
@@ -45,6 +47,7 @@ from veerdesk.ml.weights import load_model
 SELECTION_SEED, SELECTION_PAGES = 500, 32
 FOREIGN_SEED, FOREIGN_PAGES = 0, 30
 CARD_PAGES = 24
+SAME_STYLE_PAGES = 40
 
 # Positional arguments come before --candidates (a candidate may be the OUT path itself: the shipped weights).
 cut = sys.argv.index("--candidates") if "--candidates" in sys.argv else len(sys.argv)
@@ -93,6 +96,9 @@ if run in lineage_by_run:
 # The winner on foreign pages the selection did not see (seeds 30-59), through the product path.
 extra["foreign_eval"] = foreign_eval(load_model(chosen_path)[0], FOREIGN_SEED + FOREIGN_PAGES, FOREIGN_PAGES,
                                      "not used for selection")
+# Two pens of one style per track, told apart by weight: pages the selection never sees.
+extra["foreign_eval_same_style"] = foreign_eval(load_model(chosen_path)[0], 0, SAME_STYLE_PAGES,
+                                                "not used for selection", same_style=True)
 extra |= {"selection": {"rule": "highest mean of the shares of curves with R² >= 0.9 on generated pages seeds "
                                  f"{SELECTION_SEED}-{SELECTION_SEED + SELECTION_PAGES - 1} (2000x3000) and on "
                                  f"bench_foreign_style.py pages seeds {FOREIGN_SEED}-{FOREIGN_SEED + FOREIGN_PAGES - 1}"

@@ -1,11 +1,12 @@
-"""Usage: python bench/refresh_card_eval.py --why TEXT [--generated-only] [WEIGHTS]
+"""Usage: python bench/refresh_card_eval.py --why TEXT [--generated-only] [--same-style SEED:COUNT] [WEIGHTS]
 
 Re-measure a model card's held-out figures for the weights as they are, after a change to the digitize
 path (tracer, segmentation) that moves them. The weights file and its SHA-256 stay untouched.
 
 - ``heldout_eval``: the card's generated pages, with the seeds and page size it names. ``veerdesk eval
   --pages N --seed S`` must go on reproducing the card, so this is re-measured whenever the tracer changes.
-- ``foreign_eval``: bench_foreign_style.py's pages named in the card, through the product path. With
+- ``foreign_eval`` (and ``foreign_eval_same_style``, or with ``--same-style SEED:COUNT`` on those pages):
+  bench_foreign_style.py's pages named in the card, through the product path. With
   ``--generated-only`` (after a change to the generator alone: the foreign renderer draws its pages by
   itself) it is left as it was.
 - ``selection`` is left as measured when the weights were chosen: it records that choice, made with the
@@ -46,6 +47,9 @@ def main() -> None:
     parser.add_argument("--why", required=True, help="what changed in the digitize path")
     parser.add_argument("--generated-only", action="store_true",
                         help="re-measure the generated pages only (the generator changed, the digitize path did not)")
+    parser.add_argument("--same-style", metavar="SEED:COUNT", default=None,
+                        help="(re)measure the card's foreign_eval_same_style on these bench_foreign_style.py "
+                             "--same-style pages (otherwise it is re-measured on its own pages with foreign_eval)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     weights = Path(args.weights) if args.weights else default_weights_path()
@@ -65,6 +69,14 @@ def main() -> None:
             raise SystemExit("the card's foreign_eval does not name its page seeds; re-export instead")
         first, last = int(seeds.group(1)), int(seeds.group(2))
         card["foreign_eval"] = foreign_eval(model, first, last - first + 1, seeds.group(3))
+    same = card.get("foreign_eval_same_style")
+    if args.same_style or (same and not args.generated_only):
+        if args.same_style:
+            first, count = (int(v) for v in args.same_style.split(":"))
+        else:
+            seeds = re.search(r"seeds (\d+)-(\d+)", same["about"])
+            first, count = int(seeds.group(1)), int(seeds.group(2)) - int(seeds.group(1)) + 1
+        card["foreign_eval_same_style"] = foreign_eval(model, first, count, "not used for selection", same_style=True)
     card.setdefault("reevaluated", []).append({"date": time.strftime("%Y-%m-%d", time.gmtime()), "why": args.why})
 
     atomic_write_text(card_path(weights), json.dumps(document, indent=2, sort_keys=True) + "\n", keep_backup=False)

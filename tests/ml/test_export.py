@@ -30,6 +30,11 @@ def test_the_markdown_card_shows_foreign_pages_only_when_measured():
     assert "## Pages from a renderer that is not our generator" in text
     assert "coarse scan      n=12   median R² 0.9981 coverage 0.990  R² ≥ 0.9: 75%, ≥ 0.99: 50%" in text
     assert "not our generator" not in model_card_markdown("w.safetensors", {}, "0" * 64)
+    assert "Two curves of one style" not in text
+    card["foreign_eval_same_style"] = {"about": "pairs", "groups": {"in a same-style pair": row}}
+    text = model_card_markdown("w.safetensors", card, "0" * 64)
+    assert "## Two curves of one style in a track, on that renderer's pages" in text
+    assert "in a same-style pair n=12   median R² 0.9981" in text
 
 
 def test_the_markdown_card_says_when_and_why_its_figures_were_re_measured():

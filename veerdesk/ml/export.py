@@ -53,13 +53,15 @@ def target_lines(heldout: dict[str, Any]) -> list[str]:
     return lines
 
 
-def foreign_lines(foreign: dict[str, Any] | None) -> list[str]:
+def foreign_lines(foreign: dict[str, Any] | None,
+                  title: str = "Pages from a renderer that is not our generator") -> list[str]:
     """The card's section on pages drawn by a renderer that is not our generator (bench_foreign_style.py)."""
     if not foreign:
         return []
-    lines = ["## Pages from a renderer that is not our generator", "", foreign.get("about", ""), "", "```"]
+    lines = [f"## {title}", "", foreign.get("about", ""), "", "```"]
+    width = max(16, *(len(group) for group in foreign.get("groups", {})))
     for group, row in foreign.get("groups", {}).items():
-        lines.append(f"{group:16s} n={row['curves']:<4d} median R² {row['median_r2']:.4f} coverage "
+        lines.append(f"{group:{width}s} n={row['curves']:<4d} median R² {row['median_r2']:.4f} coverage "
                      f"{row['median_coverage']:.3f}  R² ≥ 0.9: {row['share_r2_0.9']:.0%}, ≥ 0.99: {row['share_r2_0.99']:.0%}")
     return [*lines, "```", ""]
 
@@ -111,6 +113,7 @@ def model_card_markdown(name: str, card: dict[str, Any], digest: str, class_name
         f"Selection between checkpoints: {json.dumps(card.get('selection'))}" if card.get("selection") else "",
         "",
         *foreign_lines(card.get("foreign_eval")),
+        *foreign_lines(card.get("foreign_eval_same_style"), "Two curves of one style in a track, on that renderer's pages"),
         "Synthetic scores say the model learned the task on the generator's distribution; they do not",
         "measure real scans (see the reality-gap note in docs).",
         "",
