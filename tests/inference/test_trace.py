@@ -472,3 +472,19 @@ def test_pens_of_different_weight_are_split_even_when_their_run_thicknesses_over
     split = split_by_feature(runs, [heavy, normal])
     assert split is not None
     assert split[0][600:].mean() > 0.9 and split[0][:600].mean() < 0.2
+
+
+def test_dotted_pens_of_different_weight_are_told_apart_by_dot_size_not_run_thickness():
+    heavy = Curve("NEUT", "V/V", 0.45, -0.15, style="dotted", weight="heavy")
+    normal = Curve("DNEAR", "CPS", 0, 400, style="dotted")
+    rng = np.random.default_rng(2)
+    # Each run is one row of a dot: from the dot's top row to its middle it measures 1 px up to the diameter
+    # across, so per-run thickness overlaps between the pens; the dot (the blob) is as large as the pen.
+    normal_thickness = rng.choice([1.0, 1.41, 2.0], 600)
+    heavy_thickness = rng.choice([1.0, 2.0, 3.0, 4.0, 5.0], 600)
+    runs = _runs_with_thickness(np.concatenate([normal_thickness, heavy_thickness]))
+    runs = Runs(runs.row, runs.start, runs.end, runs.confidence, runs.thickness,
+                np.concatenate([rng.normal(2.8, 0.3, 600), rng.normal(7.0, 0.6, 600)]))
+    split = split_by_feature(runs, [heavy, normal])
+    assert split is not None
+    assert split[0][600:].all() and not split[0][:600].any()
