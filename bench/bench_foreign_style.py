@@ -13,9 +13,11 @@ coverage, for every weights file given, measured in the same run on the same pag
 Every curve of a default page's track has a style of its own. ``--same-style`` draws other pages: in every
 track of two or more curves the first two share a style and differ only by pen weight (one heavy or light,
 the other unset: the most the layout schema allows), the case where the tracer must tell two pens apart by
-stroke thickness and continuity; it also prints the paired curves apart from the others.
+stroke thickness and continuity; it also prints the paired curves apart from the others. ``--wrap`` gives
+half the curves on linear left-to-right scales a backup scale they wrap around onto (the main scale narrowed
+to 45-75 % of the values' range) and prints those curves apart.
 
-    python bench/bench_foreign_style.py [--pages 12] [--seed 0] [--same-style] [--weights A.safetensors ...]
+    python bench/bench_foreign_style.py [--pages 12] [--seed 0] [--same-style] [--wrap] [--weights A.safetensors ...]
 """
 
 from __future__ import annotations
@@ -157,11 +159,14 @@ def draw_grid(draw, x0, x1, top, bottom, log, decades, rows_per_line, heavy_ever
         k += 1
 
 
-def render_page(seed: int, house: str, same_style: bool = False) -> tuple[np.ndarray, Layout, dict[str, np.ndarray]]:
+def render_page(seed: int, house: str, same_style: bool = False,
+                wrap: bool = False) -> tuple[np.ndarray, Layout, dict[str, np.ndarray]]:
     """One page in ``house`` style. ``same_style``: in every track of two or more curves, the first two share a
     style and differ by pen weight, as the layout schema allows (one heavy or light, the other unset); the
-    default pages give every curve of a track its own style. Default pages draw the same for a seed as
-    before the option existed."""
+    default pages give every curve of a track its own style. ``wrap``: half the curves on linear,
+    left-to-right scales get a backup scale (the main scale narrowed to 45-75 % of the values' range, the
+    backup going on from its right end), so they wrap around. Default pages draw the same for a seed as
+    before the options existed."""
     rng = np.random.default_rng(seed)
     well = str(rng.choice(list(WELLS)))
     step, curves = load_well(well)
@@ -218,21 +223,38 @@ def render_page(seed: int, house: str, same_style: bool = False) -> tuple[np.nda
             if house == "pen plotter":
                 keep = np.arange(0, n, int(rng.integers(3, 8)))  # straight strokes between sparse samples
                 values = np.interp(np.arange(n), keep, values[keep])
-            # Values off the scale are drawn along the track edge (no backup scale here), and the truth is
-            # what is drawn: the edge value.
+            backup = None
+            if wrap and not log and left < right and rng.random() < 0.5:
+                # The main scale covers part of the values; past its right edge the pen re-enters from the
+                # left edge on the backup scale, which goes on from where the main one ends.
+                right = left + (right - left) * float(rng.uniform(0.45, 0.75))
+                backup = (right, right + (right - left))
+            # Values off the scale (off the backup scale, where there is one) are drawn along the track edge,
+            # and the truth is what is drawn: the edge value.
             cols = np.clip(scale_columns(values, x0, x1, left, right, log), x0, x1)
             inv = (cols - x0) / (x1 - x0)
             truth_values = (10 ** (np.log10(left) + inv * (np.log10(right) - np.log10(left))) if log
                             else left + inv * (right - left))
+            on_backup = np.zeros(cols.size, dtype=bool)
+            if backup is not None:
+                on_backup = np.isfinite(values) & (values > right)
+                cols = np.where(on_backup, np.clip(scale_columns(values, x0, x1, *backup, False), x0, x1), cols)
+                inv = (cols - x0) / (x1 - x0)
+                truth_values = np.where(on_backup, backup[0] + inv * (backup[1] - backup[0]), left + inv * (right - left))
             finite = np.isfinite(cols)
-            pts = np.stack([cols[finite] * scale, rows[finite] * scale], axis=1)
             pen = int(rng.integers(1, 4)) * scale
             if same_style and style == chosen[0] and len(picks) >= 2:
                 # A heavy pen about twice a normal one, a light pen a hairline: normal pens are 2-3 px here.
                 pen = {"heavy": int(rng.integers(4, 6)), "light": 1, None: int(rng.integers(2, 4))}[weight] * scale
-            draw_curve(draw, pts, style, pen, ink, rng)
+            # One stroke per stretch on one scale: the pen lifts where the curve wraps.
+            index = np.flatnonzero(finite)
+            for part in np.split(index, np.flatnonzero(np.diff(on_backup[index].astype(np.int8))) + 1):
+                if part.size:
+                    draw_curve(draw, np.stack([cols[part] * scale, rows[part] * scale], axis=1), style, pen, ink, rng)
             truth[mnemonic] = np.where(finite, truth_values, np.nan)
             entry = {"mnemonic": mnemonic, "unit": unit, "left": left, "right": right, "style": style}
+            if backup is not None:
+                entry["backup"] = {"left": backup[0], "right": backup[1]}
             layout_curves.append(entry | ({"weight": weight} if weight else {}))
         tracks.append({"x0": x0, "x1": x1, "scale": "log" if log else "linear", "curves": layout_curves})
     if house == "coarse scan":
@@ -261,11 +283,11 @@ def score(layout: Layout, truth: dict[str, np.ndarray], traces) -> list[tuple[st
     return out
 
 
-def foreign_pages(seed: int, count: int, same_style: bool = False
+def foreign_pages(seed: int, count: int, same_style: bool = False, wrap: bool = False
                   ) -> list[tuple[str, np.ndarray, Layout, dict[str, np.ndarray]]]:
     """(house style, pixels, layout, truth) of ``count`` pages from ``seed``, the house styles in turn."""
     return [(HOUSE_STYLES[i % len(HOUSE_STYLES)],
-             *render_page(seed + i, HOUSE_STYLES[i % len(HOUSE_STYLES)], same_style)) for i in range(count)]
+             *render_page(seed + i, HOUSE_STYLES[i % len(HOUSE_STYLES)], same_style, wrap)) for i in range(count)]
 
 
 def paired_curves(pages) -> list[bool]:
@@ -314,8 +336,10 @@ def main() -> None:
     parser.add_argument("--save", default=None, help="write the pages (PNG + layout JSON) into this folder")
     parser.add_argument("--same-style", action="store_true",
                         help="pair two curves of one style in each track, told apart by pen weight only")
+    parser.add_argument("--wrap", action="store_true",
+                        help="give half the curves on linear scales a backup scale they wrap around onto")
     args = parser.parse_args()
-    pages = foreign_pages(args.seed, args.pages, args.same_style)
+    pages = foreign_pages(args.seed, args.pages, args.same_style, args.wrap)
     if args.save:
         Path(args.save).mkdir(parents=True, exist_ok=True)
         for i, (_, pixels, layout, _) in enumerate(pages):
@@ -326,11 +350,13 @@ def main() -> None:
         model, _ = load_inference_model(weights)
         by_house, by_style, every, by_pairing = defaultdict(list), defaultdict(list), [], defaultdict(list)
         paired = paired_curves(pages)
+        wrapped = [curve.backup is not None for _, _, layout, _ in pages for _, _, curve in layout.curves()]
         start = time.perf_counter()
-        for (house, style, r2, cov), pair in zip(score_pages(model, pages), paired, strict=True):
+        for (house, style, r2, cov), pair, wraps in zip(score_pages(model, pages), paired, wrapped, strict=True):
             by_house[house].append((r2, cov))
             by_style[style].append((r2, cov))
             by_pairing["in a same-style pair" if pair else "own style"].append((r2, cov))
+            by_pairing["with a backup scale" if wraps else "no backup scale"].append((r2, cov))
             every.append((r2, cov))
         took = time.perf_counter() - start
 
@@ -346,9 +372,10 @@ def main() -> None:
                 print(line(name, by_house[name]))
         for name in sorted(by_style):
             print(line(name, by_style[name]))
-        if by_pairing["in a same-style pair"]:
-            for name in ("in a same-style pair", "own style"):
-                print(line(name, by_pairing[name]))
+        for pair in (("in a same-style pair", "own style"), ("with a backup scale", "no backup scale")):
+            if by_pairing[pair[0]]:
+                for name in pair:
+                    print(line(name, by_pairing[name]))
 
 
 if __name__ == "__main__":

@@ -57,3 +57,31 @@ def test_same_style_pages_pair_two_curves_per_track_told_apart_by_weight_only():
             pairs += 1
         assert set(truth) == {c.mnemonic for _, _, c in layout.curves()}
     assert pairs >= 3
+
+
+def test_wrap_pages_give_curves_a_backup_scale_and_draw_wrapped_values_where_the_layout_says():
+    wrapped = inked = 0
+    for seed in range(5):
+        house = HOUSE_STYLES[seed % len(HOUSE_STYLES)]
+        pixels, layout, truth = render_page(seed, house, wrap=True)
+        grid = layout.depth_grid()
+        rows = np.round(layout.depth.row_at_depth(grid)).astype(int)
+        paper = np.percentile(pixels, 90)
+        for _, track, curve in layout.curves():
+            if curve.backup is None:
+                continue
+            wrapped += 1
+            assert track.scale == "linear" and curve.backup.left == curve.right and curve.left < curve.right
+            values = truth[curve.mnemonic]
+            on_backup = np.isfinite(values) & (values > curve.right)
+            assert on_backup.any() and (np.isfinite(values) & (values <= curve.right)).any()
+            if curve.style != "solid" or house == "dithered 1-bit":
+                continue
+            # Ink where the layout's scales (main, then backup past the main's right end) put the truth.
+            cols = np.round(track.display_columns(values, curve)).astype(int)
+            ok = np.isfinite(values)
+            near = np.array([pixels[max(0, r - 1): r + 2, max(0, c - 2): c + 3].min()
+                             for r, c in zip(rows[ok], cols[ok], strict=True)])
+            assert np.mean(near < paper - 40) > 0.8, (seed, curve.mnemonic)
+            inked += 1
+    assert wrapped >= 3 and inked >= 1
