@@ -121,6 +121,24 @@ def draw_curve(draw: ImageDraw.ImageDraw, points: np.ndarray, style: str, width:
             draw.line([tuple(p) for p in piece], fill=ink, width=width, joint="curve")
 
 
+def wrapped_strokes(u: np.ndarray, rows: np.ndarray, x0: float, x1: float) -> list[np.ndarray]:
+    """Polylines (x, y) of a trace given in unwrapped columns ``u`` (past ``x1`` = on the backup scale): where
+    it crosses the right edge the stroke runs to the edge and goes on from the left edge, as a recorder's
+    pen does."""
+    width = x1 - x0
+    parts, current = [], [(u[0] - (width if u[0] > x1 else 0.0), rows[0])]
+    for k in range(1, u.size):
+        a, b = u[k - 1], u[k]
+        if (a > x1) != (b > x1):
+            y = rows[k - 1] + (x1 - a) / (b - a) * (rows[k] - rows[k - 1])
+            current.append((x1 if b > x1 else x0, y))
+            parts.append(np.array(current))
+            current = [(x0 if b > x1 else x1, y)]
+        current.append((b - (width if b > x1 else 0.0), rows[k]))
+    parts.append(np.array(current))
+    return parts
+
+
 def scale_columns(values: np.ndarray, x0: float, x1: float, left: float, right: float, log: bool) -> np.ndarray:
     if log:
         values, left, right = np.log10(values), np.log10(left), np.log10(right)
@@ -165,7 +183,8 @@ def render_page(seed: int, house: str, same_style: bool = False,
     style and differ by pen weight, as the layout schema allows (one heavy or light, the other unset); the
     default pages give every curve of a track its own style. ``wrap``: half the curves on linear,
     left-to-right scales get a backup scale (the main scale narrowed to 45-75 % of the values' range, the
-    backup going on from its right end), so they wrap around. Default pages draw the same for a seed as
+    backup going on from its right end), so they wrap around: the pen runs to the right edge and goes on
+    from the left one. Default pages draw the same for a seed as
     before the options existed."""
     rng = np.random.default_rng(seed)
     well = str(rng.choice(list(WELLS)))
@@ -246,11 +265,12 @@ def render_page(seed: int, house: str, same_style: bool = False,
             if same_style and style == chosen[0] and len(picks) >= 2:
                 # A heavy pen about twice a normal one, a light pen a hairline: normal pens are 2-3 px here.
                 pen = {"heavy": int(rng.integers(4, 6)), "light": 1, None: int(rng.integers(2, 4))}[weight] * scale
-            # One stroke per stretch on one scale: the pen lifts where the curve wraps.
             index = np.flatnonzero(finite)
-            for part in np.split(index, np.flatnonzero(np.diff(on_backup[index].astype(np.int8))) + 1):
-                if part.size:
-                    draw_curve(draw, np.stack([cols[part] * scale, rows[part] * scale], axis=1), style, pen, ink, rng)
+            if backup is None:
+                draw_curve(draw, np.stack([cols[index] * scale, rows[index] * scale], axis=1), style, pen, ink, rng)
+            else:
+                for part in wrapped_strokes(np.where(on_backup, cols + (x1 - x0), cols)[index], rows[index], x0, x1):
+                    draw_curve(draw, part * scale, style, pen, ink, rng)
             truth[mnemonic] = np.where(finite, truth_values, np.nan)
             entry = {"mnemonic": mnemonic, "unit": unit, "left": left, "right": right, "style": style}
             if backup is not None:

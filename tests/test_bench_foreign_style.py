@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from bench_foreign_style import HOUSE_STYLES, render_page  # noqa: E402
+from bench_foreign_style import HOUSE_STYLES, render_page, wrapped_strokes  # noqa: E402
 
 
 @pytest.mark.parametrize("house", HOUSE_STYLES)
@@ -85,3 +85,12 @@ def test_wrap_pages_give_curves_a_backup_scale_and_draw_wrapped_values_where_the
             assert np.mean(near < paper - 40) > 0.8, (seed, curve.mnemonic)
             inked += 1
     assert wrapped >= 3 and inked >= 1
+
+
+def test_a_wrapping_stroke_runs_to_one_edge_and_on_from_the_other():
+    # Unwrapped columns on a 0-100 track: out past the right edge at y = 4/3, back in at y = 2.8.
+    parts = wrapped_strokes(np.array([50.0, 90.0, 120.0, 95.0]), np.array([0.0, 1.0, 2.0, 3.0]), 0.0, 100.0)
+    assert len(parts) == 3
+    assert np.allclose(parts[0][-1], [100.0, 4 / 3]) and np.allclose(parts[1][0], [0.0, 4 / 3])
+    assert np.allclose(parts[1], [[0.0, 4 / 3], [20.0, 2.0], [0.0, 2.8]])
+    assert np.allclose(parts[2], [[100.0, 2.8], [95.0, 3.0]])
