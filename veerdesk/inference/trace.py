@@ -11,7 +11,8 @@ broken style, see :func:`curve_pixel_classes`):
 2. **Which curve.** When a track has several curves of one class, runs are split among them by a feature
    when it separates them clearly and consistently (the pieces the tracker follows keep one label; a
    piece that mostly agrees then gives all its runs to that curve): blob size for different dash styles
-   (a dot is a small blob, a dash a long one), stroke thickness for heavy / light. Dash-dot beside dashed (or dotted) is located by its dots (or dashes) first and takes
+   (a dot is a small blob, a dash a long one) and for dotted pens of different weight (a heavy pen's dots
+   are bigger), stroke thickness for other heavy / light pairs. Dash-dot beside dashed (or dotted) is located by its dots (or dashes) first and takes
    the runs on that path. Otherwise the curves are followed together (step 4) so identity survives
    crossings — where two curves meet in one cluster every piece coasts through on its own slope — and
    whole pieces are given to curves by depth overlap, continuity and feature. Curves drawn alike (same
@@ -464,8 +465,8 @@ MIN_SPLIT_SHARE = 0.15
 # different weight overlap; the real test of a split is whether the tracked pieces keep their labels
 # (smooth_split). At 2.5 many genuine heavy/normal pairs were refused and followed together by continuity,
 # which loses them far more often: on 40 foreign pages with one same-style pair per track
-# (bench_foreign_style.py --same-style) 1.5 lifted the paired curves' share >= 0.9 from 58 % to 66 % and
-# left 116 generated and 60 foreign pages as they were (no curve crossed 0.9 there, 24 card pages: +1).
+# (bench_foreign_style.py --same-style) 1.5 lifted the paired curves' share >= 0.9 from 58 % to 66 %; on 80
+# generated and 60 default foreign pages one curve crossed 0.9 (upwards) and none went down.
 MIN_SPLIT_SEPARATION = 1.5
 
 
