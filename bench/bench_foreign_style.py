@@ -366,11 +366,11 @@ def main() -> None:
             Image.fromarray(pixels).save(Path(args.save) / f"foreign{args.seed + i}.png")
             (Path(args.save) / f"foreign{args.seed + i}.layout.json").write_text(layout.to_json())
     print(f"{len(pages)} pages, {sum(len(p[3]) for p in pages)} curves, house styles: {', '.join(HOUSE_STYLES)}")
+    paired = paired_curves(pages)
+    wrapped = [curve.backup is not None for _, _, layout, _ in pages for _, _, curve in layout.curves()]
     for weights in args.weights:
         model, _ = load_inference_model(weights)
         by_house, by_style, every, by_pairing = defaultdict(list), defaultdict(list), [], defaultdict(list)
-        paired = paired_curves(pages)
-        wrapped = [curve.backup is not None for _, _, layout, _ in pages for _, _, curve in layout.curves()]
         start = time.perf_counter()
         for (house, style, r2, cov), pair, wraps in zip(score_pages(model, pages), paired, wrapped, strict=True):
             by_house[house].append((r2, cov))

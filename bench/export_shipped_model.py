@@ -41,7 +41,7 @@ from bench_foreign_style import foreign_eval, foreign_pages, score_pages
 from veerdesk.inference import segment_for_eval, trace_curves
 from veerdesk.ml.evaluate import evaluate_pages, format_report
 from veerdesk.ml.export import export_run
-from veerdesk.ml.selection import SWITCH_CONFIDENCE, choose_weights
+from veerdesk.ml.selection import SWITCH_CONFIDENCE, choose_weights, selection_score
 from veerdesk.ml.weights import load_model
 
 SELECTION_SEED, SELECTION_PAGES = 500, 32
@@ -77,7 +77,7 @@ for name, path in candidates.items():
                     "strict_f1_non_solid": report["pixel"]["non-solid"]["f1"],
                     "foreign_curves": int(foreign_r2.size), "foreign_median_r2": float(np.median(foreign_r2)),
                     "foreign_share_r2_0.9": float(np.mean(foreign_r2 >= 0.9))}
-    scores[name]["selection_score"] = 0.5 * ((scores[name]["share_r2_0.9"] or 0.0) + scores[name]["foreign_share_r2_0.9"])
+    scores[name]["selection_score"] = selection_score(by_page[name])
     print(name, scores[name], flush=True)
 incumbent = next((name for name, path in candidates.items() if os.path.abspath(path) == os.path.abspath(out)), None)
 chosen, comparisons = choose_weights(by_page, incumbent, tiebreak={k: v["median_r2"] for k, v in scores.items()})
@@ -93,12 +93,12 @@ run = os.path.dirname(chosen_path)
 lineage_by_run = extra.pop("lineage_by_run", {})
 if run in lineage_by_run:
     extra["lineage"] = lineage_by_run[run]
+winner = load_model(chosen_path)[0]
 # The winner on foreign pages the selection did not see (seeds 30-59), through the product path.
-extra["foreign_eval"] = foreign_eval(load_model(chosen_path)[0], FOREIGN_SEED + FOREIGN_PAGES, FOREIGN_PAGES,
-                                     "not used for selection")
+extra["foreign_eval"] = foreign_eval(winner, FOREIGN_SEED + FOREIGN_PAGES, FOREIGN_PAGES, "not used for selection")
 # Two pens of one style per track, told apart by weight: pages the selection never sees.
-extra["foreign_eval_same_style"] = foreign_eval(load_model(chosen_path)[0], 0, SAME_STYLE_PAGES,
-                                                "not used for selection", same_style=True)
+extra["foreign_eval_same_style"] = foreign_eval(winner, 0, SAME_STYLE_PAGES, "not used for selection",
+                                                same_style=True)
 extra |= {"selection": {"rule": "highest mean of the shares of curves with R² >= 0.9 on generated pages seeds "
                                  f"{SELECTION_SEED}-{SELECTION_SEED + SELECTION_PAGES - 1} (2000x3000) and on "
                                  f"bench_foreign_style.py pages seeds {FOREIGN_SEED}-{FOREIGN_SEED + FOREIGN_PAGES - 1}"

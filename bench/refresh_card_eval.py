@@ -41,6 +41,15 @@ from veerdesk.ml.provenance import generator_fingerprint  # noqa: E402
 from veerdesk.ml.weights import card_path, default_weights_path, load_model, read_card  # noqa: E402
 
 
+def card_pages(card: dict, section: str) -> tuple[int, int, str]:
+    """(first seed, page count, note) of the foreign pages a card section names in its ``about``."""
+    seeds = re.search(r"seeds (\d+)-(\d+) \(([^)]*)\)", card[section]["about"])
+    if seeds is None:
+        raise SystemExit(f"the card's {section} does not name its page seeds; re-export instead")
+    first, last = int(seeds.group(1)), int(seeds.group(2))
+    return first, last - first + 1, seeds.group(3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights", nargs="?", default=None)
@@ -64,18 +73,13 @@ def main() -> None:
     card["heldout_eval"] = heldout
     card["heldout_generator_sha256"] = generator_fingerprint()  # the pages are drawn anew: say by which generator
     if "foreign_eval" in card and not args.generated_only:
-        seeds = re.search(r"seeds (\d+)-(\d+) \(([^)]*)\)", card["foreign_eval"]["about"])
-        if seeds is None:
-            raise SystemExit("the card's foreign_eval does not name its page seeds; re-export instead")
-        first, last = int(seeds.group(1)), int(seeds.group(2))
-        card["foreign_eval"] = foreign_eval(model, first, last - first + 1, seeds.group(3))
-    same = card.get("foreign_eval_same_style")
-    if args.same_style or (same and not args.generated_only):
+        first, count, note = card_pages(card, "foreign_eval")
+        card["foreign_eval"] = foreign_eval(model, first, count, note)
+    if args.same_style or ("foreign_eval_same_style" in card and not args.generated_only):
         if args.same_style:
             first, count = (int(v) for v in args.same_style.split(":"))
         else:
-            seeds = re.search(r"seeds (\d+)-(\d+)", same["about"])
-            first, count = int(seeds.group(1)), int(seeds.group(2)) - int(seeds.group(1)) + 1
+            first, count, _ = card_pages(card, "foreign_eval_same_style")
         card["foreign_eval_same_style"] = foreign_eval(model, first, count, "not used for selection", same_style=True)
     card.setdefault("reevaluated", []).append({"date": time.strftime("%Y-%m-%d", time.gmtime()), "why": args.why})
 
