@@ -35,6 +35,9 @@ def test_the_markdown_card_shows_foreign_pages_only_when_measured():
     text = model_card_markdown("w.safetensors", card, "0" * 64)
     assert "## Two curves of one style in a track, on that renderer's pages" in text
     assert "in a same-style pair n=12   median R² 0.9981" in text
+    # A measured section without groups renders its header, not a crash.
+    card["foreign_eval_same_style"] = {"about": "pairs", "groups": {}}
+    assert "## Two curves of one style" in model_card_markdown("w.safetensors", card, "0" * 64)
 
 
 def test_the_markdown_card_says_when_and_why_its_figures_were_re_measured():

@@ -59,7 +59,7 @@ def foreign_lines(foreign: dict[str, Any] | None,
     if not foreign:
         return []
     lines = [f"## {title}", "", foreign.get("about", ""), "", "```"]
-    width = max(16, *(len(group) for group in foreign.get("groups", {})))
+    width = max([16, *(len(group) for group in foreign.get("groups", {}))])
     for group, row in foreign.get("groups", {}).items():
         lines.append(f"{group:{width}s} n={row['curves']:<4d} median R² {row['median_r2']:.4f} coverage "
                      f"{row['median_coverage']:.3f}  R² ≥ 0.9: {row['share_r2_0.9']:.0%}, ≥ 0.99: {row['share_r2_0.99']:.0%}")
