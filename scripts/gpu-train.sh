@@ -18,6 +18,7 @@ RUNS=${RUNS:-/tmp/veerdesk-gpu-runs}
 CONFIGS=${CONFIGS:-"large xl"}
 INIT=${INIT:-}  # start every run from these weights (else from scratch); INIT_<config>=W for one run
 CUDA_CHECK=${CUDA_CHECK:-1}
+CUDA_TIMEOUT=${CUDA_TIMEOUT:-240}  # seconds for the CUDA check (bench_cuda.py)
 export PYTHONUNBUFFERED=1
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
@@ -73,6 +74,6 @@ for name in $CONFIGS; do
         [ -f "$RUNS/$name/$which.safetensors" ] && weights+=("$RUNS/$name/$which.safetensors")
     done
 done
-timeout 240 python3 bench/bench_cuda.py --weights "${weights[@]}" --json "$RUNS/cuda.json" 2>&1 | tee "$RUNS/cuda.out"
+timeout "$CUDA_TIMEOUT" python3 bench/bench_cuda.py --weights "${weights[@]}" --json "$RUNS/cuda.json" 2>&1 | tee "$RUNS/cuda.out"
 pack
 ls -la "$OUT"
