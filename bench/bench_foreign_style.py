@@ -316,18 +316,31 @@ def paired_curves(pages) -> list[bool]:
             for _, _, layout, _ in pages for _, track, curve in layout.curves()]
 
 
-def foreign_eval(model, seed: int, count: int, note: str, same_style: bool = False) -> dict:
-    """The model card's ``foreign_eval`` section (``foreign_eval_same_style`` with ``same_style``): per house
-    style and for all curves, through the digitize path; same-style pages also split paired curves out."""
-    pages = foreign_pages(seed, count, same_style)
+def wrapped_curves(pages) -> list[bool]:
+    """Per curve of ``pages`` (in score_pages' order): has it a backup scale to wrap onto?"""
+    return [curve.backup is not None for _, _, layout, _ in pages for _, _, curve in layout.curves()]
+
+
+def foreign_eval(model, seed: int, count: int, note: str, same_style: bool = False, wrap: bool = False) -> dict:
+    """The model card's ``foreign_eval`` section (``foreign_eval_same_style`` with ``same_style``,
+    ``foreign_eval_wrap`` with ``wrap``): per house style and for all curves, through the digitize path;
+    same-style pages also split paired curves out, wrap pages the curves with a backup scale."""
+    pages = foreign_pages(seed, count, same_style, wrap)
     rows = score_pages(model, pages)
     groups = {"all curves": rows} | {house: [r for r in rows if r[0] == house] for house in dict.fromkeys(r[0] for r in rows)}
     if same_style:
         paired = paired_curves(pages)
         groups |= {"in a same-style pair": [r for r, p in zip(rows, paired, strict=True) if p],
                    "own style": [r for r, p in zip(rows, paired, strict=True) if not p]}
+    if wrap:
+        wrapped = wrapped_curves(pages)
+        groups |= {"with a backup scale": [r for r, w in zip(rows, wrapped, strict=True) if w],
+                   "no backup scale": [r for r, w in zip(rows, wrapped, strict=True) if not w]}
     kind = (" (--same-style: the first two curves of every track share a style and differ by pen weight only)"
             if same_style else "")
+    if wrap:
+        kind += (" (--wrap: half the curves on linear scales get a backup scale; the pen runs to the right edge"
+                 " and goes on from the left one)")
     return {
         "about": f"bench/bench_foreign_style.py pages seeds {seed}-{seed + count - 1} ({note}){kind}, through veerdesk's"
                  " digitize path with its defaults: the bundled wells' real curves drawn by an independent Pillow"
@@ -367,7 +380,7 @@ def main() -> None:
             (Path(args.save) / f"foreign{args.seed + i}.layout.json").write_text(layout.to_json())
     print(f"{len(pages)} pages, {sum(len(p[3]) for p in pages)} curves, house styles: {', '.join(HOUSE_STYLES)}")
     paired = paired_curves(pages)
-    wrapped = [curve.backup is not None for _, _, layout, _ in pages for _, _, curve in layout.curves()]
+    wrapped = wrapped_curves(pages)
     for weights in args.weights:
         model, _ = load_inference_model(weights)
         by_house, by_style, every, by_pairing = defaultdict(list), defaultdict(list), [], defaultdict(list)

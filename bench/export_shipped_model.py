@@ -24,7 +24,8 @@ Choose the weights to ship and export them with a held-out card.
   24 --seed 0`` reproduces it), and its recovered curves on 30 foreign pages the selection did not see
   (seeds 30-59; ``python bench/bench_foreign_style.py --pages 30 --seed 30`` reproduces them), and on 40
   same-style foreign pages (``--same-style``, seeds 0-39: two pens of one style per track, told apart by
-  weight; drawn differently from the default pages of those seeds). EXTRA.json, if given, is merged into the card (lineage the run folder does
+  weight; drawn differently from the default pages of those seeds), and on 40 wrap pages (``--wrap``, seeds
+  0-39: half the curves on linear scales wrap onto a backup scale). EXTRA.json, if given, is merged into the card (lineage the run folder does
   not know, e.g. how its start weights were made); its optional ``lineage_by_run`` maps a run folder to
   the lineage text of weights exported from it.
 
@@ -48,6 +49,7 @@ SELECTION_SEED, SELECTION_PAGES = 500, 32
 FOREIGN_SEED, FOREIGN_PAGES = 0, 30
 CARD_PAGES = 24
 SAME_STYLE_PAGES = 40
+WRAP_PAGES = 40
 
 # Positional arguments come before --candidates (a candidate may be the OUT path itself: the shipped weights).
 cut = sys.argv.index("--candidates") if "--candidates" in sys.argv else len(sys.argv)
@@ -99,6 +101,8 @@ extra["foreign_eval"] = foreign_eval(winner, FOREIGN_SEED + FOREIGN_PAGES, FOREI
 # Two pens of one style per track, told apart by weight: pages the selection never sees.
 extra["foreign_eval_same_style"] = foreign_eval(winner, 0, SAME_STYLE_PAGES, "not used for selection",
                                                 same_style=True)
+# Half the curves wrapping onto a backup scale: pages the selection never sees either.
+extra["foreign_eval_wrap"] = foreign_eval(winner, 0, WRAP_PAGES, "not used for selection", wrap=True)
 extra |= {"selection": {"rule": "highest mean of the shares of curves with R² >= 0.9 on generated pages seeds "
                                  f"{SELECTION_SEED}-{SELECTION_SEED + SELECTION_PAGES - 1} (2000x3000) and on "
                                  f"bench_foreign_style.py pages seeds {FOREIGN_SEED}-{FOREIGN_SEED + FOREIGN_PAGES - 1}"

@@ -1,11 +1,12 @@
-"""Usage: python bench/refresh_card_eval.py --why TEXT [--generated-only] [--same-style SEED:COUNT] [WEIGHTS]
+"""Usage: python bench/refresh_card_eval.py --why TEXT [--generated-only] [--same-style SEED:COUNT] [--wrap SEED:COUNT] [WEIGHTS]
 
 Re-measure a model card's held-out figures for the weights as they are, after a change to the digitize
 path (tracer, segmentation) that moves them. The weights file and its SHA-256 stay untouched.
 
 - ``heldout_eval``: the card's generated pages, with the seeds and page size it names. ``veerdesk eval
   --pages N --seed S`` must go on reproducing the card, so this is re-measured whenever the tracer changes.
-- ``foreign_eval`` (and ``foreign_eval_same_style``, or with ``--same-style SEED:COUNT`` on those pages):
+- ``foreign_eval`` (and ``foreign_eval_same_style`` / ``foreign_eval_wrap``, or with ``--same-style`` /
+  ``--wrap SEED:COUNT`` on those pages):
   bench_foreign_style.py's pages named in the card, through the product path. With
   ``--generated-only`` (after a change to the generator alone: the foreign renderer draws its pages by
   itself) it is left as it was.
@@ -56,6 +57,9 @@ def main() -> None:
     parser.add_argument("--why", required=True, help="what changed in the digitize path")
     parser.add_argument("--generated-only", action="store_true",
                         help="re-measure the generated pages only (the generator changed, the digitize path did not)")
+    parser.add_argument("--wrap", metavar="SEED:COUNT", default=None,
+                        help="(re)measure the card's foreign_eval_wrap on these bench_foreign_style.py --wrap pages"
+                             " (otherwise it is re-measured on its own pages, if the card has it)")
     parser.add_argument("--same-style", metavar="SEED:COUNT", default=None,
                         help="(re)measure the card's foreign_eval_same_style on these bench_foreign_style.py "
                              "--same-style pages (otherwise it is re-measured on its own pages with foreign_eval)")
@@ -81,6 +85,12 @@ def main() -> None:
         else:
             first, count, _ = card_pages(card, "foreign_eval_same_style")
         card["foreign_eval_same_style"] = foreign_eval(model, first, count, "not used for selection", same_style=True)
+    if args.wrap or ("foreign_eval_wrap" in card and not args.generated_only):
+        if args.wrap:
+            first, count = (int(v) for v in args.wrap.split(":"))
+        else:
+            first, count, _ = card_pages(card, "foreign_eval_wrap")
+        card["foreign_eval_wrap"] = foreign_eval(model, first, count, "not used for selection", wrap=True)
     card.setdefault("reevaluated", []).append({"date": time.strftime("%Y-%m-%d", time.gmtime()), "why": args.why})
 
     atomic_write_text(card_path(weights), json.dumps(document, indent=2, sort_keys=True) + "\n", keep_backup=False)

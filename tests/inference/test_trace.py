@@ -5,12 +5,14 @@ from trace_drawing import draw_curve, draw_pattern, make_layout
 from veerdesk.core.curves import coverage_of, r_squared
 from veerdesk.core.layout import Curve
 from veerdesk.inference.trace import (
+    Piece,
     RowClusters,
     Runs,
     despike,
     find_runs,
     place_wraps,
     split_by_feature,
+    stitch,
     trace_curves,
     wrap_rule,
 )
@@ -348,6 +350,29 @@ def test_wrap_placement_prefers_the_main_scale_and_brings_back_unwrapped_pieces(
     far = np.arange(400, 440)
     assert place_wraps([(rows, np.linspace(10, 2, rows.size)), (far, np.linspace(10, 30, far.size))], rule,
                        track) == [0.0, 0.0]
+
+
+def _piece(rows: np.ndarray, centre: np.ndarray) -> Piece:
+    ones = [1.0] * rows.size
+    return Piece(rows=rows.tolist(), lo=(centre - 1).tolist(), hi=(centre + 1).tolist(), confidence=ones,
+                 feature=ones, runs=[0] * rows.size)
+
+
+def test_a_piece_that_jumps_across_the_wrap_is_placed_stretch_by_stretch():
+    # A curve swings right past the wrap edge and comes back. It went fast, so the tracker never saw it
+    # next to the edge, and followed it from the right part of the track to the left part on the main
+    # scale (one piece, no unwrapping): the left stretch is really on the backup scale. Placed whole, the
+    # piece's end pulled its main-scale stretch onto the backup scale too.
+    track, rule = _track()
+    rows_a, rows_b, rows_c = np.arange(0, 60), np.arange(62, 81), np.arange(83, 150)
+    swing = np.concatenate([np.linspace(40, 95, rows_a.size), np.linspace(5, 30, rows_b.size)])
+    back = np.linspace(98, 60, rows_c.size)  # back under the wrap value, on the main scale
+    pieces = [_piece(np.concatenate([rows_a, rows_b]), swing), _piece(rows_c, back)]
+    clusters = stitch(pieces, (0, 200), rule, track)
+    centre = 0.5 * (clusters.lo + clusters.hi)
+    np.testing.assert_allclose(centre[rows_a], np.linspace(40, 95, rows_a.size))
+    np.testing.assert_allclose(centre[rows_b], np.linspace(5, 30, rows_b.size) + track.width)
+    np.testing.assert_allclose(centre[rows_c], back)
 
 
 def test_crossings_of_curves_followed_together_are_marked_for_review():

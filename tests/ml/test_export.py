@@ -35,6 +35,11 @@ def test_the_markdown_card_shows_foreign_pages_only_when_measured():
     text = model_card_markdown("w.safetensors", card, "0" * 64)
     assert "## Two curves of one style in a track, on that renderer's pages" in text
     assert "in a same-style pair n=12   median R² 0.9981" in text
+    assert "wrap onto a backup scale" not in text
+    card["foreign_eval_wrap"] = {"about": "wraps", "groups": {"with a backup scale": row}}
+    text = model_card_markdown("w.safetensors", card, "0" * 64)
+    assert "## Curves that wrap onto a backup scale, on that renderer's pages" in text
+    assert "with a backup scale n=12   median R² 0.9981" in text
     # A measured section without groups renders its header, not a crash.
     card["foreign_eval_same_style"] = {"about": "pairs", "groups": {}}
     assert "## Two curves of one style" in model_card_markdown("w.safetensors", card, "0" * 64)
