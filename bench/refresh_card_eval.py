@@ -79,18 +79,16 @@ def main() -> None:
     if "foreign_eval" in card and not args.generated_only:
         first, count, note = card_pages(card, "foreign_eval")
         card["foreign_eval"] = foreign_eval(model, first, count, note)
-    if args.same_style or ("foreign_eval_same_style" in card and not args.generated_only):
-        if args.same_style:
-            first, count = (int(v) for v in args.same_style.split(":"))
+    # The variant foreign sections: re-measured on the pages asked for, else on their own pages if the card has them.
+    for section, asked, kind in (("foreign_eval_same_style", args.same_style, {"same_style": True}),
+                                 ("foreign_eval_wrap", args.wrap, {"wrap": True})):
+        if asked:
+            first, count = (int(v) for v in asked.split(":"))
+        elif section in card and not args.generated_only:
+            first, count, _ = card_pages(card, section)
         else:
-            first, count, _ = card_pages(card, "foreign_eval_same_style")
-        card["foreign_eval_same_style"] = foreign_eval(model, first, count, "not used for selection", same_style=True)
-    if args.wrap or ("foreign_eval_wrap" in card and not args.generated_only):
-        if args.wrap:
-            first, count = (int(v) for v in args.wrap.split(":"))
-        else:
-            first, count, _ = card_pages(card, "foreign_eval_wrap")
-        card["foreign_eval_wrap"] = foreign_eval(model, first, count, "not used for selection", wrap=True)
+            continue
+        card[section] = foreign_eval(model, first, count, "not used for selection", **kind)
     card.setdefault("reevaluated", []).append({"date": time.strftime("%Y-%m-%d", time.gmtime()), "why": args.why})
 
     atomic_write_text(card_path(weights), json.dumps(document, indent=2, sort_keys=True) + "\n", keep_backup=False)
