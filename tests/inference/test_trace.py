@@ -158,6 +158,25 @@ def test_wrap_around_switches_to_the_backup_scale():
     assert coverage_of(truth, cali.value) > 0.95
 
 
+@pytest.mark.parametrize(("scale", "main", "backup", "truth_of"), [
+    # Resistivity on two decades, going on for two more past the right edge.
+    ("log", (1, 100), (100, 10000), lambda s: 10 ** (2 + 1.0 * s)),
+    # Neutron porosity on a reversed scale: values below its right end wrap round from the left edge.
+    ("linear", (0.45, -0.15), (-0.15, -0.75), lambda s: 0.1 - 0.3 * s),
+])
+def test_wrap_around_on_log_and_reversed_scales(scale, main, backup, truth_of):
+    layout = make_layout(one_track([{"mnemonic": "X", "unit": "U", "left": main[0], "right": main[1],
+                                     "backup": {"left": backup[0], "right": backup[1]}}], scale=scale), height=H)
+    depth = layout.depth_grid()
+    truth = truth_of(np.sin((depth - depth[0]) / 90 * 2 * np.pi))  # crosses the main scale's right end twice
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "X", truth, cls=1, thickness=2, wrap=True)
+    x = trace_curves(mask, None, layout)["X"]
+    fit = (np.log10(truth), np.log10(x.value)) if scale == "log" else (truth, x.value)
+    assert r_squared(*fit) > 0.995
+    assert coverage_of(truth, x.value) > 0.95
+
+
 def test_without_backup_nothing_is_invented_beyond_the_edge():
     layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}]), height=H)
     mask = np.zeros((H, W), np.uint8)
