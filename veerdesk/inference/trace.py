@@ -833,7 +833,8 @@ def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Tr
 # the other edge in a row or a few, and the tracker follows it there on the old scale. Placed whole, such a
 # piece put one of its two stretches on the wrong scale, and its wrong end then dragged the pieces linked to
 # it along. Cut, the links on either side of the jump decide. On the --wrap pages of
-# bench_foreign_style.py (0-39) wrapped curves went from 61 % to 85 % at R² >= 0.9; 0.02-0.1 gave 84-87 %.
+# bench_foreign_style.py (0-39) wrapped curves went from 61 % to 85 % at R² >= 0.9 (0.02-0.1 gave 84-87 %);
+# on generated pages (0-23, 500-531: 76 wrapped curves) no share moved.
 SCALE_SPLIT_JUMP = 0.05
 
 
@@ -860,10 +861,6 @@ def _placement_miss(mid: np.ndarray, shift: float, centre: np.ndarray, before: i
 # equally continuous placements the main scale wins.
 OFF_SCALE_COST_PX = 50.0
 BACKUP_COST_PX = 0.02
-# A piece links to the one above it up to this many rows away. A flat curve on the backup scale whose pen
-# broke off for longer than ALIGN_REACH_ROWS lost its only link at 150 and fell back on the main scale
-# (one wrapped curve of 75 on the --wrap foreign pages; nothing got worse there or on generated pages 0-23).
-PLACEMENT_REACH_ROWS = 400
 
 
 def place_wraps(pieces: list[tuple[np.ndarray, np.ndarray]], wrap: WrapRule, track: Track) -> list[float]:
@@ -872,9 +869,9 @@ def place_wraps(pieces: list[tuple[np.ndarray, np.ndarray]], wrap: WrapRule, tra
     Whether a piece lies on the main or the backup scale is decided for all pieces at once: each piece
     must lie where a scale exists (inside the track, or beyond an edge the backup continues), each piece
     should continue the one it follows (the miss between that one's last row above it and its own first
-    row, when they are close enough in depth to be related: PLACEMENT_REACH_ROWS), and the main scale wins
-    ties. Deciding piece by piece against the one before let a single wrong call (a curve hovering at the
-    wrap edge, a stroke on the track border) shift everything after it by a track width.
+    row, when they are close enough in depth to be related), and the main scale wins ties. Deciding piece
+    by piece against the one before let a single wrong call (a curve hovering at the wrap edge, a stroke
+    on the track border) shift everything after it by a track width.
 
     A piece follows the earlier piece with the latest row above its start, not simply the previous piece
     in start order: short pieces that fill another piece's gaps would otherwise sit between that piece and
@@ -892,7 +889,7 @@ def place_wraps(pieces: list[tuple[np.ndarray, np.ndarray]], wrap: WrapRule, tra
     highest = track.x1 + (track.width if wrap.right else slack)
     subtree = np.array([[OFF_SCALE_COST_PX * np.count_nonzero((mid + s < lowest) | (mid + s > highest))
                          + (BACKUP_COST_PX * mid.size if s else 0.0) for s in shifts] for _, mid in pieces])
-    parents = _follows(pieces, PLACEMENT_REACH_ROWS)
+    parents = _follows(pieces)
     best_child = np.zeros((len(pieces), shifts.size), dtype=np.int64)
     # Children come after their parent in depth order, so one backward pass collects every subtree.
     for i in range(len(pieces) - 1, -1, -1):
@@ -911,16 +908,16 @@ def place_wraps(pieces: list[tuple[np.ndarray, np.ndarray]], wrap: WrapRule, tra
     return [float(shifts[k]) for k in state]
 
 
-def _follows(pieces: list[tuple[np.ndarray, np.ndarray]], reach: int) -> list[tuple[int, int] | None]:
+def _follows(pieces: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[int, int] | None]:
     """For each piece, (earlier piece, index of its row) with the latest row above this piece's first row,
-    within ``reach`` rows; None when no piece comes that close above it."""
+    within ALIGN_REACH_ROWS; None when no piece comes that close above it."""
     out: list[tuple[int, int] | None] = []
     active: list[int] = []  # earlier pieces whose last row is still within reach (starts only grow)
     for i, (rows, _) in enumerate(pieces):
         start = int(rows[0])
-        active = [j for j in active if int(pieces[j][0][-1]) >= start - reach]
+        active = [j for j in active if int(pieces[j][0][-1]) >= start - ALIGN_REACH_ROWS]
         best: tuple[int, int] | None = None
-        best_row = start - reach - 1
+        best_row = start - ALIGN_REACH_ROWS - 1
         for j in active:
             before = pieces[j][0]
             k = int(np.searchsorted(before, start)) - 1
