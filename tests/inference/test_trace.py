@@ -9,6 +9,7 @@ from veerdesk.inference.trace import (
     RowClusters,
     Runs,
     despike,
+    drop_ruled_rows,
     find_runs,
     place_wraps,
     split_by_feature,
@@ -175,6 +176,21 @@ def test_wrap_around_on_log_and_reversed_scales(scale, main, backup, truth_of):
     fit = (np.log10(truth), np.log10(x.value)) if scale == "log" else (truth, x.value)
     assert r_squared(*fit) > 0.995
     assert coverage_of(truth, x.value) > 0.95
+
+
+def test_rows_that_look_like_a_broken_ruled_line_are_dropped():
+    # A dashed grid line the model labelled dashed covers the track in many short runs; a curve's row holds
+    # a run or a few short ones, and a near-horizontal stroke one long run.
+    cm = np.zeros((4, 220), np.uint8)
+    for x in range(0, 220, 14):
+        cm[0, x:x + 8] = 2  # ruled line: 16 dashes over 58 % of the track
+    cm[1, [30, 31, 32, 100, 101, 150, 151]] = 2  # three curves crossing the row
+    cm[2, 20:120] = 2  # one near-horizontal stroke over 45 % of the track
+    cm[3, 10:13] = 2
+    runs = find_runs(cm, None, 2, (0, 4), (0, 220))
+    kept = drop_ruled_rows(runs, (0, 4), 220)
+    assert sorted(set(kept.row.tolist())) == [1, 2, 3]
+    assert kept.row.size == runs.row.size - 16
 
 
 def test_without_backup_nothing_is_invented_beyond_the_edge():
