@@ -7,7 +7,9 @@ or five-class model adds 3 = dotted and 4 = dash-dot, read apart where the track
 broken style, see :func:`curve_pixel_classes`):
 
 1. **Runs.** Each row of the track's column range is split into runs of that class, with the stroke
-   thickness (distance transform) and the size of the blob each run belongs to.
+   thickness (distance transform) and the size of the blob each run belongs to. A run across nearly the
+   whole track, and every run of a row that the class covers in many short runs, are a ruled line (solid,
+   or dashed / dotted) the model took for a curve, and are dropped.
 2. **Which curve.** When a track has several curves of one class, runs are split among them by a feature
    when it separates them clearly and consistently (the pieces the tracker follows keep one label; a
    piece that mostly agrees then gives all its runs to that curve): blob size for different dash styles
@@ -27,7 +29,9 @@ broken style, see :func:`curve_pixel_classes`):
    other stays one piece. The longest pieces win where two overlap (noise and short fragments lose).
    Whether each piece lies on the main or the backup scale is then decided for all pieces of the curve at
    once (:func:`place_wraps`): every sample must lie where a scale exists, each piece should continue
-   the piece with the latest row above it, and the main scale wins ties. Where curves of one class group
+   the piece with the latest row above it, and the main scale wins ties. A piece whose centre jumps
+   between rows is placed stretch by stretch: the tracker unwraps only next to an edge, so a curve that
+   swings fast across the wrap is followed to the other edge on the old scale. Where curves of one class group
    come close (crossings), the samples get a low confidence: there a wrong call swaps the curves, and
    the review queue should show the place (:func:`flag_crossings`); so should a trace riding the track's
    border, more likely on the ruled line than on its curve (:func:`flag_border_riding`).
