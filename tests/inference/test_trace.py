@@ -410,6 +410,25 @@ def test_a_piece_that_jumps_across_the_wrap_is_placed_stretch_by_stretch():
     np.testing.assert_allclose(centre[rows_c], back)
 
 
+def test_a_heavy_jagged_pen_keeps_its_thinner_near_horizontal_strokes():
+    # Run thicknesses measured on a foreign page (tinted paper; rounded, counts / 10): a heavy pen plotted
+    # with straight strokes measures 4 px along its near-horizontal strokes and 6-18 px elsewhere; the
+    # normal pen 1-3 px, with a tail where it meets the heavy one. Split by plain thickness, most of the
+    # heavy pen's runs below 6 px went to the normal pen (41 % kept); by log thickness 56 % stay, and the
+    # normal pen keeps 93 % of its own.
+    heavy = Curve("GAMN", "GAPI", 0, 150, weight="heavy")
+    normal = Curve("DFAR", "G/C3", 1.95, 2.95)
+    counts_heavy = {4.0: 145, 5.0: 19, 6.0: 29, 7.0: 30, 8.0: 25, 9.0: 20, 10.0: 21, 11.0: 12, 12.0: 7, 13.0: 6,
+                    14.0: 5, 15.0: 1, 16.0: 4, 17.0: 2, 18.0: 1}
+    counts_normal = {1.0: 80, 2.0: 44, 3.0: 89, 4.0: 62, 5.0: 9, 6.0: 5, 7.0: 3, 8.0: 3}
+    heavy_runs = np.repeat(list(counts_heavy), list(counts_heavy.values()))
+    normal_runs = np.repeat(list(counts_normal), list(counts_normal.values()))
+    split = split_by_feature(_runs_with_thickness(np.concatenate([heavy_runs, normal_runs])), [heavy, normal])
+    assert split is not None
+    n = heavy_runs.size
+    assert split[0][:n].mean() > 0.5 and split[1][n:].mean() > 0.9
+
+
 def test_crossings_of_curves_followed_together_are_marked_for_review():
     # A heavy and a light curve of one class, told apart by stroke width (no identity guess), crossing twice.
     # Where they cross the tracer decides which stroke continues which curve, and on a model's masks stroke
