@@ -9,7 +9,7 @@ from veerdesk.inference.trace import (
     RowClusters,
     Runs,
     despike,
-    drop_ruled_rows,
+    drop_ruled_lines,
     find_runs,
     place_wraps,
     split_by_feature,
@@ -188,7 +188,7 @@ def test_rows_that_look_like_a_broken_ruled_line_are_dropped():
     cm[2, 20:120] = 2  # one near-horizontal stroke over 45 % of the track
     cm[3, 10:13] = 2
     runs = find_runs(cm, None, 2, (0, 4), (0, 220))
-    kept = drop_ruled_rows(runs, (0, 4), 220)
+    kept = drop_ruled_lines(runs, (0, 4), 220)
     assert sorted(set(kept.row.tolist())) == [1, 2, 3]
     assert kept.row.size == runs.row.size - 16
 

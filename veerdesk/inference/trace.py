@@ -258,8 +258,10 @@ def _ink_extent(ink: np.ndarray, row: np.ndarray, col: np.ndarray, dr: int, dc: 
     return count
 
 
-def drop_ruled_rows(runs: Runs, rows: tuple[int, int], width: float) -> Runs:
-    """``runs`` without the rows that look like a broken ruled line across the track (RULED_ROW_SHARE)."""
+def drop_ruled_lines(runs: Runs, rows: tuple[int, int], width: float) -> Runs:
+    """``runs`` without what looks like a ruled line across the track: a run over nearly all of it
+    (FULL_WIDTH_RUN), and every run of a row the class covers in many short runs (RULED_ROW_SHARE)."""
+    runs = runs.subset(runs.end - runs.start < FULL_WIDTH_RUN * width)
     if runs.row.size == 0:
         return runs
     at = runs.row - rows[0]
@@ -843,11 +845,11 @@ def stitch(pieces: list[Piece], rows: tuple[int, int], wrap: WrapRule, track: Tr
     # Then, down the page, each piece is placed on the main or the backup scale (see place_wraps) and
     # written in. A short piece sitting in another piece's gap far off that piece's path is a fragment of
     # something else.
-    # Each accepted piece's own rows (indices into the traced range) and cluster bounds, in depth order.
-    parts = sorted(((np.asarray(p.rows)[take] - r0, np.asarray(p.lo)[take], np.asarray(p.hi)[take],
-                     np.asarray(p.confidence)[take]) for p, take in accepted), key=lambda part: int(part[0][0]))
+    # Each accepted piece's own rows (indices into the traced range) and cluster bounds.
+    parts = [(np.asarray(p.rows)[take] - r0, np.asarray(p.lo)[take], np.asarray(p.hi)[take],
+              np.asarray(p.confidence)[take]) for p, take in accepted]
     # With a backup scale, a piece is placed as a whole only between jumps (see split_at_jumps); a piece
-    # that stays whole is still judged as a possible fragment below.
+    # that stays whole is still judged as a possible fragment below. Stretches go in depth order.
     jump = SCALE_SPLIT_JUMP * track.width if len(wrap.shifts) > 1 else math.inf
     parts = sorted(((idx[a:b], lo[a:b], hi[a:b], conf[a:b], b - a == idx.size) for idx, lo, hi, conf in parts
                     for a, b in split_at_jumps(0.5 * (lo + hi), jump)), key=lambda part: int(part[0][0]))
@@ -1176,9 +1178,8 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                 runs = _empty_runs()
             else:
                 runs = find_runs(class_map, confidence, wanted, rows, (c0, c1))
-                # A run across (nearly) the whole track is a ruled line the model mistook for a curve.
-                runs = runs.subset(runs.end - runs.start < FULL_WIDTH_RUN * (c1 - c0))
-                runs = drop_ruled_rows(runs, rows, c1 - c0)
+                # Ruled lines the model mistook for a curve.
+                runs = drop_ruled_lines(runs, rows, c1 - c0)
             thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
             track_thickness.append(thickness)
             if len(curves) == 1:
