@@ -12,6 +12,7 @@ from veerdesk.inference.trace import (
     drop_ruled_lines,
     find_runs,
     place_wraps,
+    prefer_own_class,
     split_by_feature,
     stitch,
     trace_curves,
@@ -191,6 +192,38 @@ def test_rows_that_look_like_a_broken_ruled_line_are_dropped():
     kept = drop_ruled_lines(runs, (0, 4), 220)
     assert sorted(set(kept.row.tolist())) == [1, 2, 3]
     assert kept.row.size == runs.row.size - 16
+
+
+def test_other_class_ink_away_from_own_class_ink_is_dropped():
+    cm = np.zeros((4, 120), np.uint8)
+    cm[0, 10:13] = 1
+    cm[0, 100:104] = 2  # far from the own-class run of its row: dropped
+    cm[1, 11:14] = 1
+    cm[1, 16:18] = 2  # 3 px from own-class ink: the same stroke called by another class, kept
+    cm[2, 100:103] = 2  # no own-class ink in this row: kept
+    cm[3, 40:43] = 1
+    cm[3, 43:45] = 2  # touching own-class pixels: one run, kept
+    runs = find_runs(cm, None, None, (0, 4), (0, 120))
+    own = find_runs(cm, None, 1, (0, 4), (0, 120))
+    kept = prefer_own_class(runs, own, (0, 4))
+    assert list(zip(kept.row.tolist(), kept.start.tolist())) == [(0, 10), (1, 11), (1, 16), (2, 100), (3, 40)]
+
+
+def test_lone_curve_does_not_follow_a_reference_line_of_another_class():
+    # A solid curve whose top is hidden (a punch hole) and a dashed vertical reference line it crosses: the
+    # track's one curve reads every class, and without preferring its own class it took the line.
+    layout = make_layout(one_track([{"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150}]), height=H)
+    depth = layout.depth_grid()
+    truth = np.linspace(10, 140, depth.size)
+    truth[:12] = np.nan
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, layout, "GR", truth, cls=1, thickness=2)
+    _, track, curve = layout.curve("GR")
+    line = int(round(track.column_at_value(np.array([80.0]), curve.scale)[0]))
+    for y in range(0, 330, 12):
+        mask[y:y + 8, line - 1:line + 1] = 2
+    gr = trace_curves(mask, None, layout)["GR"]
+    assert r_squared(truth, gr.value) > 0.99
 
 
 def test_without_backup_nothing_is_invented_beyond_the_edge():
