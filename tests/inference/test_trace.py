@@ -206,7 +206,7 @@ def test_other_class_ink_away_from_own_class_ink_is_dropped():
     runs = find_runs(cm, None, None, (0, 4), (0, 120))
     own = find_runs(cm, None, 1, (0, 4), (0, 120))
     kept = prefer_own_class(runs, own, (0, 4))
-    assert list(zip(kept.row.tolist(), kept.start.tolist())) == [(0, 10), (1, 11), (1, 16), (2, 100), (3, 40)]
+    assert list(zip(kept.row.tolist(), kept.start.tolist(), strict=True)) == [(0, 10), (1, 11), (1, 16), (2, 100), (3, 40)]
 
 
 def test_lone_curve_does_not_follow_a_reference_line_of_another_class():
