@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
+from veerdesk.core.classes import SOLID
 from veerdesk.synth import CropStream
+from veerdesk.synth.variety import plotter_pattern
 
 
 def test_crops_have_the_requested_shape_and_classes():
@@ -66,6 +68,29 @@ def test_without_coarse_captures_the_stream_is_unchanged():
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     with pytest.raises(ValueError, match="coarse_share"):
         CropStream(21, crop=96, coarse_share=1.5)
+
+
+def test_plotter_dashes_change_only_broken_curves_and_zero_keeps_the_stream():
+    plain, zero = CropStream(33, crop=128, with_ids=True), CropStream(33, crop=128, with_ids=True, plotter_share=0.0)
+    plotted = CropStream(33, crop=128, with_ids=True, plotter_share=1.0)
+    changed = 0
+    for _ in range(6):
+        a, b, c = next(plain), next(zero), next(plotted)
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+        # Solid pens are drawn as before; only broken styles take the pen-scaled pattern.
+        assert np.array_equal(a[1] == SOLID, c[1] == SOLID)
+        changed += int(not np.array_equal(a[1], c[1]))
+    assert changed >= 1
+    with pytest.raises(ValueError, match="plotter_share"):
+        CropStream(33, crop=128, plotter_share=-0.5)
+
+
+def test_plotter_patterns_follow_the_pen_width():
+    # matplotlib's '--' at a 2-px pen shows 7.4 px on, 3.2 off; a round-capped stroke shows its length + 2.
+    assert plotter_pattern("dashed", 2) == pytest.approx([5.4, 5.2])
+    dotted = plotter_pattern("dotted", 3)
+    assert dotted[0] == 0.0 and dotted[1] == pytest.approx(1.65 * 3 + 3)  # round dots, gaps 1.65 pens
+    assert len(plotter_pattern("dashdot", 1, stretch=1.5)) == 4
 
 
 def _pen_widths(ids: np.ndarray) -> list[int]:

@@ -20,10 +20,12 @@ StreamFactory = Callable[[int, int], Iterator[tuple[np.ndarray, np.ndarray]]]
 
 
 def synth_crop_stream(
-    seed: int, crop: int, classes: int = 3, coarse_share: float = 0.0, coarse_levels: str = "sheet"
+    seed: int, crop: int, classes: int = 3, coarse_share: float = 0.0, coarse_levels: str = "sheet",
+    plotter_share: float = 0.0,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The real generator's crop stream (imported lazily: synth may be absent in a partial checkout), with
-    masks in the ``classes``-class scheme and ``coarse_share`` of the crops coarse captures."""
+    masks in the ``classes``-class scheme, ``coarse_share`` of the crops coarse captures and
+    ``plotter_share`` of them with plotting-software dash patterns."""
     try:
         from veerdesk.synth import CropStream
     except ImportError:
@@ -31,7 +33,8 @@ def synth_crop_stream(
             from veerdesk.synth.crops import CropStream
         except ImportError as exc:
             raise ModelError("the synthetic generator (veerdesk.synth.CropStream) is not available") from exc
-    return iter(CropStream(seed, crop=crop, classes=classes, coarse_share=coarse_share, coarse_levels=coarse_levels))
+    return iter(CropStream(seed, crop=crop, classes=classes, coarse_share=coarse_share, coarse_levels=coarse_levels,
+                           plotter_share=plotter_share))
 
 
 def to_batch(images: list[np.ndarray], masks: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -25,6 +25,7 @@ from veerdesk.synth.artefacts import finish_capture, ink_levels
 from veerdesk.synth.design import PageDesign, design_page
 from veerdesk.synth.page import class_lookup, render_window, window_signals
 from veerdesk.synth.traces import drawn_columns
+from veerdesk.synth.variety import use_plotter_dashes
 
 
 class CropStream:
@@ -40,14 +41,20 @@ class CropStream:
     and paper levels from: ``"sheet"`` (the drawn window, as an operator judges the page; thin pens break)
     or ``"window"`` (the captured window; pale thin pens mostly survive: the first version, which trained
     the stage-9 weights).
+    ``plotter_share``: share of crops whose broken-style curves take pen-scaled plotting-software dash
+    patterns (``variety.use_plotter_dashes``); decided on a stream of its own, so 0 keeps every crop as
+    before.
     """
 
     def __init__(self, seed: int, crop: int = 512, *, curve_bias: float = 0.85, margin: int = 24,
                  clean: bool = False, min_curve_pixels: int | None = None, with_ids: bool = False,
                  width=None, height=None, classes: int = 3, coarse_share: float = 0.0,
-                 coarse_levels: str = "sheet") -> None:
+                 coarse_levels: str = "sheet", plotter_share: float = 0.0) -> None:
         if not 0.0 <= coarse_share <= 1.0:
             raise ValueError(f"coarse_share must lie in [0, 1], not {coarse_share!r}")
+        if not 0.0 <= plotter_share <= 1.0:
+            raise ValueError(f"plotter_share must lie in [0, 1], not {plotter_share!r}")
+        self.plotter_share = float(plotter_share)
         if coarse_levels not in COARSE_LEVELS:
             raise ValueError(f"coarse_levels must be one of {', '.join(COARSE_LEVELS)}, not {coarse_levels!r}")
         self.coarse_levels = coarse_levels
@@ -71,12 +78,16 @@ class CropStream:
         rng = np.random.default_rng([self.seed, self._count])
         # The capture scale has a stream of its own, so crops that stay at 1x are drawn exactly as before.
         capture = coarse_capture_scale(np.random.default_rng([self.seed, self._count, 7]), self.coarse_share)
+        plotter_rng = np.random.default_rng([self.seed, self._count, 11])
+        plotter = self.plotter_share > 0.0 and plotter_rng.random() < self.plotter_share
         self._count += 1
         biased = rng.random() < self.curve_bias
         size = self.crop + 2 * self.margin
         drawn = size if capture == 1.0 else int(math.ceil(size * capture))
         for attempt in range(3):
             design = design_page(rng, self.width, self.height, clean=self.clean)
+            if plotter:
+                use_plotter_dashes(design.curves, plotter_rng)
             y0 = self._window_row(design, rng, biased, drawn)
             x0, signals = self._window_column(design, rng, biased, y0, drawn)
             plan = design.artefacts

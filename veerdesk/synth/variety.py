@@ -85,6 +85,29 @@ def taped_joins(rng: np.random.Generator, depth: dict[str, Any], y0: float, y1: 
 
 
 # --------------------------------------------------------------------------- strokes
+# Plotting software (matplotlib, chart tools, many log viewers) scales its dash patterns with the pen:
+# matplotlib's '--' is 3.7 on / 1.6 off pen widths, ':' 1 / 1.65 and '-.' 6.4 / 1.6 / 1 / 1.6, with butt
+# caps. Gaps of 1.6 pen widths are tighter than any pattern the designer draws (a gap is at least 3 px plus
+# the pen), and the stage-11h model confused those styles (bench/bench_plot_library_style.py).
+PLOTTER_DASHES = {"dashed": (3.7, 1.6), "dotted": (1.0, 1.65), "dashdot": (6.4, 1.6, 1.0, 1.6)}
+
+
+def plotter_pattern(style: str, width: int, stretch: float = 1.0) -> list[float]:
+    """``style``'s pen-scaled pattern, as on/off lengths for our round-capped pens (a stroke of length L
+    shows L + width, so the visible lengths are converted)."""
+    w = float(max(1, width))
+    visible = [v * stretch * w for v in PLOTTER_DASHES[style]]
+    return [max(0.0, v - w) if i % 2 == 0 else v + w for i, v in enumerate(visible)]
+
+
+def use_plotter_dashes(curves: list[dict[str, Any]], rng: np.random.Generator) -> None:
+    """Give every broken-style curve look in ``curves`` a pen-scaled pattern (0.7-1.5 times the nominal)."""
+    for look in curves:
+        if look["style"] in PLOTTER_DASHES:
+            look["pattern"] = plotter_pattern(look["style"], look["width"], float(rng.uniform(0.7, 1.5)))
+            look["pattern_name"] = f"plotter_{look['style']}"
+
+
 def vary_stroke(rng: np.random.Generator, look: dict[str, Any], paper: int, clean: bool) -> None:
     """Unusual pen patterns and widths for one curve (style class unchanged: the mask stays exact)."""
     style = look["style"]
