@@ -361,6 +361,14 @@ def score_pages(model, pages) -> list[tuple[str, str, float, float]]:
     return rows
 
 
+def save_pages(pages, folder: Path, stem: str, seed: int) -> None:
+    """Write each page as ``{stem}{seed + i}.png`` with its ``.layout.json`` beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (_, pixels, layout, _) in enumerate(pages):
+        Image.fromarray(pixels).save(folder / f"{stem}{seed + i}.png")
+        (folder / f"{stem}{seed + i}.layout.json").write_text(layout.to_json())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=10)
@@ -374,10 +382,7 @@ def main() -> None:
     args = parser.parse_args()
     pages = foreign_pages(args.seed, args.pages, args.same_style, args.wrap)
     if args.save:
-        Path(args.save).mkdir(parents=True, exist_ok=True)
-        for i, (_, pixels, layout, _) in enumerate(pages):
-            Image.fromarray(pixels).save(Path(args.save) / f"foreign{args.seed + i}.png")
-            (Path(args.save) / f"foreign{args.seed + i}.layout.json").write_text(layout.to_json())
+        save_pages(pages, Path(args.save), "foreign", args.seed)
     print(f"{len(pages)} pages, {sum(len(p[3]) for p in pages)} curves, house styles: {', '.join(HOUSE_STYLES)}")
     paired = paired_curves(pages)
     wrapped = wrapped_curves(pages)

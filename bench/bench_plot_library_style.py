@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_foreign_style import WELLS, load_well, nice_range, score_pages  # noqa: E402
+from bench_foreign_style import WELLS, load_well, nice_range, save_pages, score_pages  # noqa: E402
 
 from veerdesk.core.layout import Layout  # noqa: E402
 from veerdesk.pipeline.digitize import load_inference_model  # noqa: E402
@@ -168,10 +168,7 @@ def main() -> None:
     args = parser.parse_args()
     pages = plot_pages(args.seed, args.pages)
     if args.save:
-        Path(args.save).mkdir(parents=True, exist_ok=True)
-        for i, (_, pixels, layout, _) in enumerate(pages):
-            Image.fromarray(pixels).save(Path(args.save) / f"plot{args.seed + i}.png")
-            (Path(args.save) / f"plot{args.seed + i}.layout.json").write_text(layout.to_json())
+        save_pages(pages, Path(args.save), "plot", args.seed)
     print(f"{len(pages)} pages, {sum(len(p[3]) for p in pages)} curves, house styles: {', '.join(HOUSE_STYLES)}")
     for weights in args.weights:
         model, _ = load_inference_model(weights)
