@@ -26,9 +26,34 @@ def test_digitize_yields_progress_then_a_result(sheet, ink_model):
     assert report["curves"]["GR"]["coverage"] > 0.97
     assert 0.9 < report["curves"]["GR"]["mean_confidence"] <= 1.0
     assert report["curves"]["GR"]["low_confidence"] == []
+    assert report["curves"]["GR"]["style_ink_share"] > 0.3 and report["warnings"] == []
     assert {"load_s", "segment_s", "trace_s", "total_s", "megapixels_per_s"} <= set(report["timings"])
     assert report["device"].startswith("cpu")
     json.dumps(report, allow_nan=False)
+
+
+def test_a_curve_whose_style_the_model_never_labels_is_warned_about():
+    from veerdesk.core.curves import CurveTrace
+    from veerdesk.inference.trace import style_ink_shares
+    from veerdesk.pipeline.digitize import style_warnings
+
+    layout = Layout.from_dict({
+        "version": 1, "depth": {"unit": "FT", "ties": [[10, 1000], [390, 1095]], "step": 0.5},
+        "tracks": [{"x0": 20, "x1": 220, "scale": "linear", "curves": [
+            {"mnemonic": "RHOB", "unit": "G/C3", "left": 1.95, "right": 2.95, "style": "dashed"},
+            {"mnemonic": "NPHI", "unit": "V/V", "left": 0.45, "right": -0.15, "style": "dotted"}]}]})
+    class_map = np.zeros((400, 240), np.uint8)
+    class_map[10:390, 60:62] = 2  # both pens labelled dashed (the five-class scheme: dotted is 3)
+    class_map[10:390, 150:152] = 2
+    shares = style_ink_shares(class_map, layout, classes=5)
+    assert shares == {"RHOB": 1.0, "NPHI": 0.0}
+    depth = layout.depth_grid()
+    found = CurveTrace("RHOB", depth, np.full(depth.size, 2.2), np.ones(depth.size))
+    missing = CurveTrace.absent("NPHI", depth)
+    warnings = style_warnings({"RHOB": found, "NPHI": missing}, layout, shares)
+    assert len(warnings) == 1 and warnings[0].startswith("NPHI (dotted)")
+    # A curve the tracer found anyway (its class mislabelled but read as a lone curve's) is not warned about.
+    assert style_warnings({"RHOB": found, "NPHI": found}, layout, shares) == []
 
 
 def test_cancel_produces_nothing(sheet, ink_model):
@@ -63,6 +88,18 @@ def test_cli_digitize_writes_las_masks_and_report(sheet, tmp_path, fake_weights,
     assert sorted(p.name for p in masks.iterdir()) == ["out.classes-view.png", "out.classes.png",
                                                         "out.confidence.png"]
     assert "wrote" in capsys.readouterr().err
+
+
+def test_cli_digitize_prints_the_reports_warnings(sheet, tmp_path, fake_weights, capsys):
+    image, _, layout, _ = sheet
+    wide = layout.to_dict()
+    wide["tracks"][-1]["x1"] += 5000  # the last track runs past the image edge: a warning, not an error
+    layout_path = tmp_path / "wide.layout.json"
+    layout_path.write_text(json.dumps(wide))
+    code = main(["digitize", str(image), "--layout", str(layout_path), "-o", str(tmp_path / "out.las"),
+                 "--device", "cpu"])
+    assert code == 0
+    assert "warning: track 1 runs past the image edge" in capsys.readouterr().err
 
 
 def test_demo_without_a_display_digitizes_the_sample_headless(tmp_path, fake_weights, monkeypatch):

@@ -1271,4 +1271,26 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
     return {c.mnemonic: out[c.mnemonic] for _, _, c in layout.curves()}
 
 
-__all__ = ["CurveTrace", "find_runs", "trace_curves", "track_runs"]
+def style_ink_shares(class_map: np.ndarray, layout: Layout, classes: int = 3) -> dict[str, float | None]:
+    """Per curve: the share of its track's curve pixels (within the tied rows) that carry a class the curve
+    reads, or None where the track holds no curve pixel. A drawn curve near 0 while its track has ink means
+    the model called its style something else (the digitize report warns of it)."""
+    height, width = class_map.shape
+    r0, r1 = trace_row_range(layout, height)
+    out: dict[str, float | None] = {}
+    for track in layout.tracks:
+        c0, c1 = max(0, int(math.floor(track.x0))), min(width, int(math.ceil(track.x1)))
+        counts = np.zeros(max(classes, 2), dtype=np.int64)
+        for y in range(r0, r1, CHUNK_ROWS):
+            if c1 > c0:
+                block = np.asarray(class_map[y:min(r1, y + CHUNK_ROWS), c0:c1])
+                counts += np.bincount(block.ravel(), minlength=counts.size)[:counts.size]
+        ink = int(counts[1:].sum())
+        reads = curve_pixel_classes(track, classes)
+        for curve in track.curves:
+            own = int(sum(counts[k] for k in reads[curve.mnemonic] if k < counts.size))
+            out[curve.mnemonic] = own / ink if ink else None
+    return out
+
+
+__all__ = ["CurveTrace", "find_runs", "style_ink_shares", "trace_curves", "track_runs"]

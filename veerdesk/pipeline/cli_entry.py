@@ -76,6 +76,8 @@ def run_digitize(args: argparse.Namespace) -> int:
         result.report["reality_gap"] = gap_report(page.pixels, model, model_info.get("weights"))
     write_result(result, args.output, masks=args.masks, report=args.report)
     print(f"wrote {args.output}: {_summary(result)}", file=sys.stderr)
+    for warning in result.report["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
