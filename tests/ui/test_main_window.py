@@ -176,6 +176,28 @@ def test_run_applies_results_as_one_undoable_command(make_window, qtbot, sheet):
     assert window.doc.traces == {} and window.doc.masks is None and window.view.mask_item is None
 
 
+def test_a_runs_warnings_show_on_the_device_label(make_window, qtbot, sheet):
+    import dataclasses
+
+    from veerdesk.ui.model_job import JobResult
+
+    def warned_job(window, rows):
+        inner = deterministic_job(window, rows)
+
+        def job(cancel):
+            for event in inner(cancel):
+                yield dataclasses.replace(event, warnings=("CALI (dashed): the model may have labelled it as another "
+                                                           "style",)) if isinstance(event, JobResult) else event
+        return job
+
+    window = make_window()
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window, warned_job)
+    assert window.device_label.text().endswith("· 1 warning")
+    assert window.device_label.toolTip().startswith("CALI (dashed)")
+    assert "CALI (dashed)" in window.statusBar().currentMessage()
+
+
 def test_real_model_runs_in_the_worker(make_window, qtbot, sheet, tiny_weights):
     window = make_window()
     window.weights = tiny_weights

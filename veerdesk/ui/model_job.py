@@ -47,6 +47,7 @@ class JobResult:
     seconds: float
     rows: tuple[int, int] | None = None  # set for a re-run of a region
     gap: dict | None = None  # reality-gap figures of the sheet (veerdesk.ml.gap), full runs only
+    warnings: tuple[str, ...] = ()  # the digitize report's warnings (e.g. a curve whose style the model never saw)
 
 
 JobEvent = JobProgress | JobDevice | JobTile | JobResult
@@ -121,6 +122,7 @@ def model_run(pixels: np.ndarray, layout: Layout, *, weights: str | None = None,
 
                 traceback.print_exc()
                 gap = None
-        yield JobResult(result.traces, masks, seg.device, seg.seconds, None if rows is None else (y0, y1), gap)
+        yield JobResult(result.traces, masks, seg.device, seg.seconds, None if rows is None else (y0, y1), gap,
+                        tuple(result.report.get("warnings", ())))
 
     return job

@@ -107,6 +107,13 @@ class ModelRunMixin:
         if result.gap and result.gap.get("score") is not None:
             self.device_label.setText(f"{self.device_label.text()} · reality gap {result.gap['score']:.2f} "
                                       f"({result.gap['level']})")
+        # Warnings stay on the label (count, full text as its tooltip) instead of a dialog after every run.
+        self.device_label.setToolTip("\n".join(result.warnings))
+        if result.warnings:
+            self.device_label.setText(f"{self.device_label.text()} · {len(result.warnings)} warning"
+                                      f"{'s' if len(result.warnings) > 1 else ''}")
+            self.statusBar().showMessage(f"model run finished: {result.warnings[0]}", 15000)
+            return
         self.statusBar().showMessage("model run finished", 5000)
 
     def _job_failed(self, message: str) -> None:
