@@ -345,11 +345,16 @@ def foreign_eval(model, seed: int, count: int, note: str, same_style: bool = Fal
         "about": f"bench/bench_foreign_style.py pages seeds {seed}-{seed + count - 1} ({note}){kind}, through veerdesk's"
                  " digitize path with its defaults: the bundled wells' real curves drawn by an independent Pillow"
                  " renderer in five house styles.",
-        "groups": {name: {"curves": len(g), "median_r2": float(np.median([r[2] for r in g])),
-                          "median_coverage": float(np.median([r[3] for r in g])),
-                          "share_r2_0.9": float(np.mean([r[2] >= 0.9 for r in g])),
-                          "share_r2_0.99": float(np.mean([r[2] >= 0.99 for r in g]))} for name, g in groups.items()},
+        "groups": group_figures(groups),
     }
+
+
+def group_figures(groups: dict[str, list[tuple[str, str, float, float]]]) -> dict[str, dict]:
+    """A card section's figures per group of (house, style, R², coverage) rows."""
+    return {name: {"curves": len(g), "median_r2": float(np.median([r[2] for r in g])),
+                   "median_coverage": float(np.median([r[3] for r in g])),
+                   "share_r2_0.9": float(np.mean([r[2] >= 0.9 for r in g])),
+                   "share_r2_0.99": float(np.mean([r[2] >= 0.99 for r in g]))} for name, g in groups.items() if g}
 
 
 def score_pages(model, pages) -> list[tuple[str, str, float, float]]:

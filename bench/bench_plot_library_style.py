@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_foreign_style import WELLS, load_well, nice_range, save_pages, score_pages  # noqa: E402
+from bench_foreign_style import WELLS, group_figures, load_well, nice_range, save_pages, score_pages  # noqa: E402
 
 from veerdesk.core.layout import Layout  # noqa: E402
 from veerdesk.pipeline.digitize import load_inference_model  # noqa: E402
@@ -157,6 +157,21 @@ def plot_pages(seed: int, count: int) -> list[tuple[str, np.ndarray, Layout, dic
     """(house style, pixels, layout, truth) of ``count`` pages from ``seed``, the house styles in turn."""
     return [(HOUSE_STYLES[(seed + i) % len(HOUSE_STYLES)],
              *render_page(seed + i, HOUSE_STYLES[(seed + i) % len(HOUSE_STYLES)])) for i in range(count)]
+
+
+def plot_eval(model, seed: int, count: int, note: str) -> dict:
+    """The model card's ``plot_eval`` section: pages ``seed``.. of this bench through the digitize path, per
+    house style, per curve style and for all curves."""
+    rows = score_pages(model, plot_pages(seed, count))
+    groups = {"all curves": rows} | {name: [r for r in rows if r[0] == name] for name in HOUSE_STYLES} \
+        | {style: [r for r in rows if r[1] == style] for style in sorted(LINE_STYLES)}
+    return {
+        "about": f"bench/bench_plot_library_style.py pages seeds {seed}-{seed + count - 1} ({note}), through veerdesk's"
+                 " digitize path with its defaults: the bundled wells' real curves plotted with matplotlib (twin-axis"
+                 " tracks, pen-scaled dash patterns, fills, 1-bit, colour pens), a renderer neither the generator nor"
+                 " bench_foreign_style.py uses.",
+        "groups": group_figures(groups),
+    }
 
 
 def main() -> None:

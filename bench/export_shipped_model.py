@@ -25,7 +25,8 @@ Choose the weights to ship and export them with a held-out card.
   (seeds 30-59; ``python bench/bench_foreign_style.py --pages 30 --seed 30`` reproduces them), and on 40
   same-style foreign pages (``--same-style``, seeds 0-39: two pens of one style per track, told apart by
   weight; drawn differently from the default pages of those seeds), and on 40 wrap pages (``--wrap``, seeds
-  0-39: half the curves on linear scales wrap onto a backup scale). EXTRA.json, if given, is merged into the card (lineage the run folder does
+  0-39: half the curves on linear scales wrap onto a backup scale), and on 30 pages plotted with matplotlib
+  (``bench_plot_library_style.py``, seeds 30-59; its pages 0-29 motivated stage 14). EXTRA.json, if given, is merged into the card (lineage the run folder does
   not know, e.g. how its start weights were made); its optional ``lineage_by_run`` maps a run folder to
   the lineage text of weights exported from it.
 
@@ -38,6 +39,7 @@ import sys
 import numpy as np
 import torch
 from bench_foreign_style import foreign_eval, foreign_pages, score_pages
+from bench_plot_library_style import plot_eval
 
 from veerdesk.inference import segment_for_eval, trace_curves
 from veerdesk.ml.evaluate import evaluate_pages, format_report
@@ -48,6 +50,7 @@ from veerdesk.ml.weights import load_model
 SELECTION_SEED, SELECTION_PAGES = 500, 32
 FOREIGN_SEED, FOREIGN_PAGES = 0, 30
 CARD_PAGES = 24
+PLOT_SEED, PLOT_PAGES = 30, 30  # bench_plot_library_style.py pages for the card
 SAME_STYLE_PAGES = 40
 WRAP_PAGES = 40
 
@@ -103,6 +106,7 @@ extra["foreign_eval_same_style"] = foreign_eval(winner, 0, SAME_STYLE_PAGES, "no
                                                 same_style=True)
 # Half the curves wrapping onto a backup scale: pages the selection never sees either.
 extra["foreign_eval_wrap"] = foreign_eval(winner, 0, WRAP_PAGES, "not used for selection", wrap=True)
+extra["plot_eval"] = plot_eval(winner, PLOT_SEED, PLOT_PAGES, "not used for selection; pages 0-29 motivated stage 14")
 extra |= {"selection": {"rule": "highest mean of the shares of curves with R² >= 0.9 on generated pages seeds "
                                  f"{SELECTION_SEED}-{SELECTION_SEED + SELECTION_PAGES - 1} (2000x3000) and on "
                                  f"bench_foreign_style.py pages seeds {FOREIGN_SEED}-{FOREIGN_SEED + FOREIGN_PAGES - 1}"

@@ -1,4 +1,5 @@
-"""Usage: python bench/refresh_card_eval.py --why TEXT [--generated-only] [--same-style SEED:COUNT] [--wrap SEED:COUNT] [WEIGHTS]
+"""Usage: python bench/refresh_card_eval.py --why TEXT [--generated-only] [--same-style SEED:COUNT] [--wrap SEED:COUNT]
+       [--plot SEED:COUNT [--plot-only]] [WEIGHTS]
 
 Re-measure a model card's held-out figures for the weights as they are, after a change to the digitize
 path (tracer, segmentation) that moves them. The weights file and its SHA-256 stay untouched.
@@ -10,6 +11,9 @@ path (tracer, segmentation) that moves them. The weights file and its SHA-256 st
   bench_foreign_style.py's pages named in the card, through the product path. With
   ``--generated-only`` (after a change to the generator alone: the foreign renderer draws its pages by
   itself) it is left as it was.
+- ``plot_eval``: bench_plot_library_style.py's matplotlib pages (``--plot SEED:COUNT``, or the card's own
+  pages when it has the section). ``--plot-only`` measures that section alone, to add it to a card whose other
+  figures are current.
 - ``selection`` is left as measured when the weights were chosen: it records that choice, made with the
   tracer of its day.
 
@@ -63,13 +67,40 @@ def main() -> None:
     parser.add_argument("--same-style", metavar="SEED:COUNT", default=None,
                         help="(re)measure the card's foreign_eval_same_style on these bench_foreign_style.py "
                              "--same-style pages (otherwise it is re-measured on its own pages with foreign_eval)")
+    parser.add_argument("--plot", metavar="SEED:COUNT", default=None,
+                        help="(re)measure the card's plot_eval on these bench_plot_library_style.py pages")
+    parser.add_argument("--plot-only", action="store_true", help="measure plot_eval alone (needs --plot)")
     args = parser.parse_args()
+    if args.plot_only and not args.plot:
+        parser.error("--plot-only needs --plot SEED:COUNT")
     torch.set_num_threads(2)
     weights = Path(args.weights) if args.weights else default_weights_path()
     document = read_card(weights)
     card = document["card"]
     model, _, _ = load_model(weights)  # checks the hash and the config before anything is measured
 
+    if args.plot or ("plot_eval" in card and not args.generated_only):
+        from bench_plot_library_style import plot_eval
+
+        first, count = (int(v) for v in args.plot.split(":")) if args.plot else card_pages(card, "plot_eval")[:2]
+        card["plot_eval"] = plot_eval(model, first, count, "not used for selection; pages 0-29 motivated stage 14")
+    heldout = None
+    if not args.plot_only:
+        heldout = refresh_generated_and_foreign(card, model, args)
+    card.setdefault("reevaluated", []).append({"date": time.strftime("%Y-%m-%d", time.gmtime()), "why": args.why})
+
+    atomic_write_text(card_path(weights), json.dumps(document, indent=2, sort_keys=True) + "\n", keep_backup=False)
+    class_names = ModelConfig.from_dict(document["config"]).class_names
+    atomic_write_text(weights.with_suffix(".md"),
+                      model_card_markdown(weights.name, card, document["sha256"], class_names), keep_backup=False)
+    if heldout is not None:
+        print(format_report(heldout))
+    for section in ("foreign_eval", "plot_eval"):
+        print(section, json.dumps(card.get(section, {}).get("groups", {}).get("all curves", {})))
+
+
+def refresh_generated_and_foreign(card: dict, model, args: argparse.Namespace) -> dict:
+    """Re-measure the card's generated pages and (unless ``--generated-only``) its foreign sections."""
     old = card["heldout_eval"]
     width, height = old["page_size"]
     heldout = evaluate_pages(model, pages=old["pages"], seed=old["seeds"][0], width=width, height=height,
@@ -89,14 +120,7 @@ def main() -> None:
         else:
             continue
         card[section] = foreign_eval(model, first, count, "not used for selection", **kind)
-    card.setdefault("reevaluated", []).append({"date": time.strftime("%Y-%m-%d", time.gmtime()), "why": args.why})
-
-    atomic_write_text(card_path(weights), json.dumps(document, indent=2, sort_keys=True) + "\n", keep_backup=False)
-    class_names = ModelConfig.from_dict(document["config"]).class_names
-    atomic_write_text(weights.with_suffix(".md"),
-                      model_card_markdown(weights.name, card, document["sha256"], class_names), keep_backup=False)
-    print(format_report(heldout))
-    print(json.dumps(card.get("foreign_eval", {}).get("groups", {}).get("all curves", {})))
+    return heldout
 
 
 if __name__ == "__main__":

@@ -40,6 +40,11 @@ def test_the_markdown_card_shows_foreign_pages_only_when_measured():
     text = model_card_markdown("w.safetensors", card, "0" * 64)
     assert "## Curves that wrap onto a backup scale, on that renderer's pages" in text
     assert "with a backup scale n=12   median R² 0.9981" in text
+    assert "matplotlib" not in text
+    card["plot_eval"] = {"about": "plots", "groups": {"mpl 1-bit": row}}
+    text = model_card_markdown("w.safetensors", card, "0" * 64)
+    assert "## Pages plotted with matplotlib (a third renderer)" in text
+    assert "mpl 1-bit        n=12   median R² 0.9981" in text
     # A measured section without groups renders its header, not a crash.
     card["foreign_eval_same_style"] = {"about": "pairs", "groups": {}}
     assert "## Two curves of one style" in model_card_markdown("w.safetensors", card, "0" * 64)

@@ -115,6 +115,7 @@ def model_card_markdown(name: str, card: dict[str, Any], digest: str, class_name
         *foreign_lines(card.get("foreign_eval")),
         *foreign_lines(card.get("foreign_eval_same_style"), "Two curves of one style in a track, on that renderer's pages"),
         *foreign_lines(card.get("foreign_eval_wrap"), "Curves that wrap onto a backup scale, on that renderer's pages"),
+        *foreign_lines(card.get("plot_eval"), "Pages plotted with matplotlib (a third renderer)"),
         "Synthetic scores say the model learned the task on the generator's distribution; they do not",
         "measure real scans (see the reality-gap note in docs).",
         "",
