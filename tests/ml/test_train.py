@@ -216,24 +216,28 @@ def test_snapshots_keep_every_checkpoint_and_the_coarse_share_reaches_the_genera
 
     shares = []
 
-    def recording_stream(seed, crop, classes=3, coarse_share=0.0, coarse_levels="sheet", plotter_share=0.0):
-        shares.append((coarse_share, plotter_share))
+    def recording_stream(seed, crop, classes=3, coarse_share=0.0, coarse_levels="sheet", plotter_share=0.0,
+                         family_share=0.0):
+        shares.append((coarse_share, plotter_share, family_share))
         return standin_stream(seed, crop)
 
     monkeypatch.setattr(train_module, "synth_crop_stream", recording_stream)
-    config = _config(max_steps=4, checkpoint_every=2, keep_snapshots=True, coarse_share=0.3, plotter_share=0.2)
+    config = _config(max_steps=4, checkpoint_every=2, keep_snapshots=True, coarse_share=0.3, plotter_share=0.2,
+                     family_share=0.1)
     events = list(train(config, tmp_path, minutes=10))
     assert events[-1].step == 4
-    assert shares and set(shares) == {(0.3, 0.2)}  # validation crops and training crops alike
+    assert shares and set(shares) == {(0.3, 0.2, 0.1)}  # validation crops and training crops alike
     snapshots = sorted(p.name for p in tmp_path.glob("step-*.safetensors"))
     assert snapshots == ["step-000002.safetensors", "step-000004.safetensors"]
     _, _, card = load_model(tmp_path / snapshots[0])
     assert card["steps"] == 2 and "30% of them coarse captures" in card["generator"]
-    assert "20% with plotting-software dashes" in card["generator"]
+    assert "20% with plotting-software dashes" in card["generator"] and "10% with curve families" in card["generator"]
     with pytest.raises(ModelError, match="coarse_share"):
         _config(coarse_share=-0.1)
     with pytest.raises(ModelError, match="plotter_share"):
         _config(plotter_share=1.5)
+    with pytest.raises(ModelError, match="family_share"):
+        _config(family_share=2.0)
     with pytest.raises(ModelError, match="coarse_levels must be one of sheet, window"):
         _config(coarse_levels="page")
 

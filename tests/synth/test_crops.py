@@ -85,6 +85,33 @@ def test_plotter_dashes_change_only_broken_curves_and_zero_keeps_the_stream():
         CropStream(33, crop=128, plotter_share=-0.5)
 
 
+def test_curve_families_leave_the_stream_alone_at_zero_and_follow_their_leader():
+    plain, zero = CropStream(34, crop=96, with_ids=True), CropStream(34, crop=96, with_ids=True, family_share=0.0)
+    for _ in range(3):
+        assert all(np.array_equal(x, y) for x, y in zip(next(plain), next(zero), strict=True))
+    with pytest.raises(ValueError, match="family_share"):
+        CropStream(34, crop=96, family_share=1.5)
+    # A design's tracks drawn as families: every later curve stays close to the track's first one.
+    from veerdesk.synth.design import design_page
+    from veerdesk.synth.page import window_signals
+
+    checked = 0
+    for seed in range(4):
+        design = design_page(np.random.default_rng(seed), 1500, 3000, clean=True)
+        gaps = {}
+        for families in (False, True):
+            design.extras["curve_families"] = families
+            signals, _ = window_signals(design, np.random.default_rng(100 + seed))
+            fractions: dict[int, list[np.ndarray]] = {}
+            for (ti, track, curve), signal in zip(design.layout.curves(), signals, strict=True):
+                fractions.setdefault(ti, []).append((track.display_columns(signal.values, curve) - track.x0) / track.width)
+            gaps[families] = [float(np.nanmedian(np.abs(f[j] - f[0]))) for f in fractions.values() for j in range(1, len(f))]
+        if gaps[True]:
+            assert max(gaps[True]) < 0.1 and np.median(gaps[False]) > 0.1
+            checked += 1
+    assert checked >= 2
+
+
 def test_plotter_patterns_follow_the_pen_width():
     # matplotlib's '--' at a 2-px pen shows 7.4 px on, 3.2 off; a round-capped stroke shows its length + 2.
     assert plotter_pattern("dashed", 2) == pytest.approx([5.4, 5.2])

@@ -21,11 +21,11 @@ StreamFactory = Callable[[int, int], Iterator[tuple[np.ndarray, np.ndarray]]]
 
 def synth_crop_stream(
     seed: int, crop: int, classes: int = 3, coarse_share: float = 0.0, coarse_levels: str = "sheet",
-    plotter_share: float = 0.0,
+    plotter_share: float = 0.0, family_share: float = 0.0,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The real generator's crop stream (imported lazily: synth may be absent in a partial checkout), with
     masks in the ``classes``-class scheme, ``coarse_share`` of the crops coarse captures and
-    ``plotter_share`` of them with plotting-software dash patterns."""
+    ``plotter_share`` of them with plotting-software dash patterns, ``family_share`` with curve families."""
     try:
         from veerdesk.synth import CropStream
     except ImportError:
@@ -34,7 +34,7 @@ def synth_crop_stream(
         except ImportError as exc:
             raise ModelError("the synthetic generator (veerdesk.synth.CropStream) is not available") from exc
     return iter(CropStream(seed, crop=crop, classes=classes, coarse_share=coarse_share, coarse_levels=coarse_levels,
-                           plotter_share=plotter_share))
+                           plotter_share=plotter_share, family_share=family_share))
 
 
 def to_batch(images: list[np.ndarray], masks: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

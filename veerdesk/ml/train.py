@@ -93,6 +93,9 @@ class TrainConfig:
     # Share of crops whose broken-style curves take pen-scaled plotting-software dash patterns
     # (veerdesk.synth.variety.use_plotter_dashes). 0 reproduces the crops of earlier stages.
     plotter_share: float = 0.0
+    # Share of crops whose tracks draw curve families: later curves follow the first closely (deep / medium /
+    # shallow resistivity lying on top of each other). 0 reproduces the crops of earlier stages.
+    family_share: float = 0.0
     # Also keep the weights of every checkpoint as step-NNNNNN.safetensors: checkpoints are selected by
     # recovered-curve R² on whole pages afterwards, which the validation F1 only loosely predicts.
     keep_snapshots: bool = False
@@ -102,6 +105,8 @@ class TrainConfig:
             raise ModelError(f"coarse_share must lie in [0, 1], not {self.coarse_share!r}")
         if not 0.0 <= self.plotter_share <= 1.0:
             raise ModelError(f"plotter_share must lie in [0, 1], not {self.plotter_share!r}")
+        if not 0.0 <= self.family_share <= 1.0:
+            raise ModelError(f"family_share must lie in [0, 1], not {self.family_share!r}")
         if self.coarse_levels not in COARSE_LEVELS:
             raise ModelError(f"coarse_levels must be one of {', '.join(COARSE_LEVELS)}, not {self.coarse_levels!r}")
         if not isinstance(self.accumulate, int) or self.accumulate < 1:
@@ -250,7 +255,8 @@ def run_card(
     card = {
         "generator": "veerdesk.synth.CropStream(seed, crop=...) — streamed crops of synthetic pages"
         + (f", {config.coarse_share:.0%} of them coarse captures" if config.coarse_share else "")
-        + (f", {config.plotter_share:.0%} with plotting-software dashes" if config.plotter_share else ""),
+        + (f", {config.plotter_share:.0%} with plotting-software dashes" if config.plotter_share else "")
+        + (f", {config.family_share:.0%} with curve families" if config.family_share else ""),
         "train_seed_range": f"CropStream seeds ≥ {config.train_seed} (training never uses seeds < {TRAIN_SEED_MIN})",
         "validation": f"{config.val_crops} crops of {config.val_crop} px from CropStream seed {config.val_seed}",
         "crop": config.crop,
@@ -283,7 +289,7 @@ def train(
     # The generator's masks in the model's class scheme (a partial is picklable for spawned loader workers).
     factory = stream_factory or functools.partial(
         synth_crop_stream, classes=config.model.classes, coarse_share=config.coarse_share,
-        coarse_levels=config.coarse_levels, plotter_share=config.plotter_share,
+        coarse_levels=config.coarse_levels, plotter_share=config.plotter_share, family_share=config.family_share,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -43,18 +43,22 @@ class CropStream:
     the stage-9 weights).
     ``plotter_share``: share of crops whose broken-style curves take pen-scaled plotting-software dash
     patterns (``variety.use_plotter_dashes``); decided on a stream of its own, so 0 keeps every crop as
-    before.
+    before. ``family_share``: share of crops whose tracks draw curve families (later curves follow the
+    first closely, ``traces.family_member``); likewise on a stream of its own.
     """
 
     def __init__(self, seed: int, crop: int = 512, *, curve_bias: float = 0.85, margin: int = 24,
                  clean: bool = False, min_curve_pixels: int | None = None, with_ids: bool = False,
                  width=None, height=None, classes: int = 3, coarse_share: float = 0.0,
-                 coarse_levels: str = "sheet", plotter_share: float = 0.0) -> None:
+                 coarse_levels: str = "sheet", plotter_share: float = 0.0, family_share: float = 0.0) -> None:
         if not 0.0 <= coarse_share <= 1.0:
             raise ValueError(f"coarse_share must lie in [0, 1], not {coarse_share!r}")
         if not 0.0 <= plotter_share <= 1.0:
             raise ValueError(f"plotter_share must lie in [0, 1], not {plotter_share!r}")
         self.plotter_share = float(plotter_share)
+        if not 0.0 <= family_share <= 1.0:
+            raise ValueError(f"family_share must lie in [0, 1], not {family_share!r}")
+        self.family_share = float(family_share)
         if coarse_levels not in COARSE_LEVELS:
             raise ValueError(f"coarse_levels must be one of {', '.join(COARSE_LEVELS)}, not {coarse_levels!r}")
         self.coarse_levels = coarse_levels
@@ -80,6 +84,7 @@ class CropStream:
         capture = coarse_capture_scale(np.random.default_rng([self.seed, self._count, 7]), self.coarse_share)
         plotter_rng = np.random.default_rng([self.seed, self._count, 11])
         plotter = self.plotter_share > 0.0 and plotter_rng.random() < self.plotter_share
+        families = self.family_share > 0.0 and np.random.default_rng([self.seed, self._count, 13]).random() < self.family_share
         self._count += 1
         biased = rng.random() < self.curve_bias
         size = self.crop + 2 * self.margin
@@ -88,6 +93,8 @@ class CropStream:
             design = design_page(rng, self.width, self.height, clean=self.clean)
             if plotter:
                 use_plotter_dashes(design.curves, plotter_rng)
+            if families:
+                design.extras["curve_families"] = True
             y0 = self._window_row(design, rng, biased, drawn)
             x0, signals = self._window_column(design, rng, biased, y0, drawn)
             plan = design.artefacts

@@ -75,7 +75,11 @@ def make_signals(design: PageDesign, rng: np.random.Generator, depths: np.ndarra
     px_per_sample = layout.depth.step * design.px_per_unit
     samples_per_px = 1.0 / max(px_per_sample, 1e-6)
     out = []
-    for k, ((_, track, curve), look) in enumerate(zip(layout.curves(), design.curves, strict=True)):
+    # Curve families (training crops only, see CropStream's family_share): later curves of a track follow its
+    # first one closely, as deep, medium and shallow resistivity do, so the pens lie on top of each other.
+    families = bool(design.extras.get("curve_families"))
+    leaders: dict[int, np.ndarray] = {}
+    for k, ((track_index, track, curve), look) in enumerate(zip(layout.curves(), design.curves, strict=True)):
         plan = look["signal"]
         if n == 0 or (only is not None and k not in only):
             out.append(CurveSignal(depths, np.full(depths.size, np.nan), np.zeros(depths.size, np.int8), "none"))
@@ -86,8 +90,13 @@ def make_signals(design: PageDesign, rng: np.random.Generator, depths: np.ndarra
         wrap = plan["wrap"]
         # A pen without a backup scale may run over the track edge into the neighbour ("spill").
         spill_lo, spill_hi = plan.get("spill") or (0.0, 0.0)
-        if not wrap:
+        if families and track_index in leaders:
+            g = family_member(leaders[track_index], shape, plan["amplitude"], rng)
+            recipe = "family"
+        elif not wrap:
             g = _fit_inside(g, plan.get("peg", 0.0), -spill_lo, 1.0 + spill_hi)
+        if families and track_index not in leaders:
+            leaders[track_index] = g.copy()  # as fitted, before clipping and absent stretches
         g = np.clip(g, 0.0, 2.0) if wrap > 0 else np.clip(g, -1.0, 1.0) if wrap < 0 else np.clip(g, -spill_lo, 1.0 + spill_hi)
         for a, b in plan["absent"]:
             g[(body_fraction >= a) & (body_fraction <= b)] = np.nan
@@ -97,6 +106,18 @@ def make_signals(design: PageDesign, rng: np.random.Generator, depths: np.ndarra
         values, side = values_from_fractions(track, curve, g_fine)
         out.append(CurveSignal(depths, values, side, recipe))
     return out
+
+
+FAMILY_OFFSET = 0.04  # of the track width, at most: members sit on or just beside their leader
+FAMILY_OWN_SHARE = (0.05, 0.3)  # how much of a member's own shape shows through its leader's
+
+
+def family_member(leader: np.ndarray, own_shape: np.ndarray, amplitude: float, rng: np.random.Generator) -> np.ndarray:
+    """A curve (track fractions) that follows ``leader`` closely: a constant offset plus a little of its own
+    shape, where it parts from the leader (an invaded bed separating shallow from deep resistivity)."""
+    own = float(rng.uniform(*FAMILY_OWN_SHARE))
+    centred = own_shape - np.nanmean(own_shape) if np.isfinite(own_shape).any() else own_shape
+    return leader + float(rng.uniform(-FAMILY_OFFSET, FAMILY_OFFSET)) + own * amplitude * centred
 
 
 def monotone_upsample(g: np.ndarray, factor: int) -> np.ndarray:
