@@ -50,6 +50,8 @@ LINE_STYLES = {"solid": "-", "dashed": "--", "dotted": ":", "dashdot": "-."}
 COLOUR_PENS = ("black", "black", "black", "tab:blue", "tab:red", "tab:green", "tab:orange", "tab:purple",
                "tab:brown")
 FILL_COLOURS = ("khaki", "lightgreen", "yellow", "lightgrey", "gold")
+# The card's note on its pages (bench/export_shipped_model.py, bench/refresh_card_eval.py).
+CARD_NOTE = "not used for selection; pages 0-29 motivated stage 14"
 SEED_OFFSET = 10_000  # pages draw from their own random streams, apart from bench_foreign_style's
 
 

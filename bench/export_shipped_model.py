@@ -39,6 +39,7 @@ import sys
 import numpy as np
 import torch
 from bench_foreign_style import foreign_eval, foreign_pages, score_pages
+from bench_plot_library_style import CARD_NOTE as PLOT_NOTE
 from bench_plot_library_style import plot_eval
 
 from veerdesk.inference import segment_for_eval, trace_curves
@@ -106,7 +107,7 @@ extra["foreign_eval_same_style"] = foreign_eval(winner, 0, SAME_STYLE_PAGES, "no
                                                 same_style=True)
 # Half the curves wrapping onto a backup scale: pages the selection never sees either.
 extra["foreign_eval_wrap"] = foreign_eval(winner, 0, WRAP_PAGES, "not used for selection", wrap=True)
-extra["plot_eval"] = plot_eval(winner, PLOT_SEED, PLOT_PAGES, "not used for selection; pages 0-29 motivated stage 14")
+extra["plot_eval"] = plot_eval(winner, PLOT_SEED, PLOT_PAGES, PLOT_NOTE)
 extra |= {"selection": {"rule": "highest mean of the shares of curves with R² >= 0.9 on generated pages seeds "
                                  f"{SELECTION_SEED}-{SELECTION_SEED + SELECTION_PAGES - 1} (2000x3000) and on "
                                  f"bench_foreign_style.py pages seeds {FOREIGN_SEED}-{FOREIGN_SEED + FOREIGN_PAGES - 1}"

@@ -80,10 +80,10 @@ def main() -> None:
     model, _, _ = load_model(weights)  # checks the hash and the config before anything is measured
 
     if args.plot or ("plot_eval" in card and not args.generated_only):
-        from bench_plot_library_style import plot_eval
+        from bench_plot_library_style import CARD_NOTE, plot_eval
 
         first, count = (int(v) for v in args.plot.split(":")) if args.plot else card_pages(card, "plot_eval")[:2]
-        card["plot_eval"] = plot_eval(model, first, count, "not used for selection; pages 0-29 motivated stage 14")
+        card["plot_eval"] = plot_eval(model, first, count, CARD_NOTE)
     heldout = None
     if not args.plot_only:
         heldout = refresh_generated_and_foreign(card, model, args)

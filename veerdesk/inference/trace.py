@@ -184,9 +184,11 @@ def _empty_runs() -> Runs:
 
 
 def find_runs(class_map: np.ndarray, confidence: np.ndarray | None, cls: int | tuple[int, ...] | None,
-              rows: tuple[int, int], cols: tuple[int, int], chunk_rows: int | None = None) -> Runs:
+              rows: tuple[int, int], cols: tuple[int, int], chunk_rows: int | None = None, *,
+              shapes: bool = True) -> Runs:
     """Runs of ``cls`` pixels (a class id, a tuple of them, or any curve class when None) per row in
-    ``class_map[rows, cols]``, in row chunks so memory stays bounded."""
+    ``class_map[rows, cols]``, in row chunks so memory stays bounded. ``shapes=False`` leaves thickness and
+    blob at 0 (their measure is most of the cost) for callers that need only where the runs are."""
     r0, r1 = rows
     c0, c1 = cols
     chunk_rows = chunk_rows or CHUNK_ROWS
@@ -214,7 +216,10 @@ def find_runs(class_map: np.ndarray, confidence: np.ndarray | None, cls: int | t
             mean_conf = (cums[sr, ec] - cums[sr, sc]) / (255.0 * (ec - sc))
         else:
             mean_conf = np.ones(sr.size)
-        thickness, blob = _run_shape(hit, sr, sc, ec)
+        if shapes:
+            thickness, blob = _run_shape(hit, sr, sc, ec)
+        else:
+            thickness = blob = np.zeros(sr.size)
         parts.append((sr + y, sc + c0, ec + c0, mean_conf, thickness, blob))
     if not parts:
         return _empty_runs()
@@ -1172,6 +1177,11 @@ def _bridged_confidence(conf: np.ndarray, bridged: np.ndarray, factor: float) ->
     return out
 
 
+def track_columns(track: Track, width: int) -> tuple[int, int]:
+    """The page columns [c0, c1) a track covers, clipped to the page (c1 <= c0 when it lies off the page)."""
+    return max(0, int(math.floor(track.x0))), min(width, int(math.ceil(track.x1)))
+
+
 def trace_row_range(layout: Layout, height: int) -> tuple[int, int]:
     """Rows that can hold depth samples: the tied range, clipped to the page."""
     y_top, y_bottom = layout.depth.row_range()
@@ -1218,8 +1228,7 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
     rows = trace_row_range(layout, height)
     out: dict[str, CurveTrace] = {}
     for track in layout.tracks:
-        c0 = max(0, int(math.floor(track.x0)))
-        c1 = min(width, int(math.ceil(track.x1)))
+        c0, c1 = track_columns(track, width)
         pixel_classes = curve_pixel_classes(track, classes)
         groups: dict[tuple[int, ...], list[Curve]] = {}
         for curve in track.curves:
@@ -1236,7 +1245,7 @@ def trace_curves(class_map: np.ndarray, confidence: np.ndarray | None, layout: L
                 # Ruled lines the model mistook for a curve.
                 runs = drop_ruled_lines(runs, rows, c1 - c0)
                 if wanted is None and len(curves) == 1:
-                    own = find_runs(class_map, confidence, cls, rows, (c0, c1))
+                    own = find_runs(class_map, None, cls, rows, (c0, c1), shapes=False)
                     runs = prefer_own_class(runs, own, rows)
             thickness = float(np.median(runs.thickness)) if runs.row.size else 1.0
             track_thickness.append(thickness)
@@ -1279,12 +1288,11 @@ def style_ink_shares(class_map: np.ndarray, layout: Layout, classes: int = 3) ->
     r0, r1 = trace_row_range(layout, height)
     out: dict[str, float | None] = {}
     for track in layout.tracks:
-        c0, c1 = max(0, int(math.floor(track.x0))), min(width, int(math.ceil(track.x1)))
+        c0, c1 = track_columns(track, width)
         counts = np.zeros(max(classes, 2), dtype=np.int64)
-        for y in range(r0, r1, CHUNK_ROWS):
-            if c1 > c0:
-                block = np.asarray(class_map[y:min(r1, y + CHUNK_ROWS), c0:c1])
-                counts += np.bincount(block.ravel(), minlength=counts.size)[:counts.size]
+        for y in range(r0, r1, CHUNK_ROWS) if c1 > c0 else ():
+            block = np.asarray(class_map[y:min(r1, y + CHUNK_ROWS), c0:c1])
+            counts += np.bincount(block.ravel(), minlength=counts.size)[:counts.size]
         ink = int(counts[1:].sum())
         reads = curve_pixel_classes(track, classes)
         for curve in track.curves:

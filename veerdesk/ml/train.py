@@ -101,12 +101,9 @@ class TrainConfig:
     keep_snapshots: bool = False
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.coarse_share <= 1.0:
-            raise ModelError(f"coarse_share must lie in [0, 1], not {self.coarse_share!r}")
-        if not 0.0 <= self.plotter_share <= 1.0:
-            raise ModelError(f"plotter_share must lie in [0, 1], not {self.plotter_share!r}")
-        if not 0.0 <= self.family_share <= 1.0:
-            raise ModelError(f"family_share must lie in [0, 1], not {self.family_share!r}")
+        for name in ("coarse_share", "plotter_share", "family_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ModelError(f"{name} must lie in [0, 1], not {getattr(self, name)!r}")
         if self.coarse_levels not in COARSE_LEVELS:
             raise ModelError(f"coarse_levels must be one of {', '.join(COARSE_LEVELS)}, not {self.coarse_levels!r}")
         if not isinstance(self.accumulate, int) or self.accumulate < 1:

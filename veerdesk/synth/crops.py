@@ -51,13 +51,11 @@ class CropStream:
                  clean: bool = False, min_curve_pixels: int | None = None, with_ids: bool = False,
                  width=None, height=None, classes: int = 3, coarse_share: float = 0.0,
                  coarse_levels: str = "sheet", plotter_share: float = 0.0, family_share: float = 0.0) -> None:
-        if not 0.0 <= coarse_share <= 1.0:
-            raise ValueError(f"coarse_share must lie in [0, 1], not {coarse_share!r}")
-        if not 0.0 <= plotter_share <= 1.0:
-            raise ValueError(f"plotter_share must lie in [0, 1], not {plotter_share!r}")
+        for name, share in (("coarse_share", coarse_share), ("plotter_share", plotter_share),
+                            ("family_share", family_share)):
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], not {share!r}")
         self.plotter_share = float(plotter_share)
-        if not 0.0 <= family_share <= 1.0:
-            raise ValueError(f"family_share must lie in [0, 1], not {family_share!r}")
         self.family_share = float(family_share)
         if coarse_levels not in COARSE_LEVELS:
             raise ValueError(f"coarse_levels must be one of {', '.join(COARSE_LEVELS)}, not {coarse_levels!r}")

@@ -113,8 +113,8 @@ class ModelRunMixin:
             self.device_label.setText(f"{self.device_label.text()} · {len(result.warnings)} warning"
                                       f"{'s' if len(result.warnings) > 1 else ''}")
             self.statusBar().showMessage(f"model run finished: {result.warnings[0]}", 15000)
-            return
-        self.statusBar().showMessage("model run finished", 5000)
+        else:
+            self.statusBar().showMessage("model run finished", 5000)
 
     def _job_failed(self, message: str) -> None:
         self._end_preview()
