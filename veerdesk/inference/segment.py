@@ -300,12 +300,17 @@ def run_segmentation(pixels: np.ndarray, model: torch.nn.Module, **kwargs) -> Se
     return result
 
 
-def segment_for_eval(model: torch.nn.Module, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def segment_for_eval(model: torch.nn.Module, pixels: np.ndarray, layout=None) -> tuple[np.ndarray, np.ndarray]:
     """(class map, confidence) through the same tiled path (device, precision) ``veerdesk digitize`` takes.
 
     Evaluation and the model card plug this in so that their recovered-curve figures describe the
     product: the tracer's identity decisions are sensitive enough that a different tiling moves them.
+    With the page's ``layout`` it also takes digitize's second look at tracks whose curves lost their
+    style (:mod:`veerdesk.inference.second_look`), so tracing the returned maps gives digitize's curves.
     """
     result = run_segmentation(pixels, model)
-    return np.asarray(result.class_map), np.asarray(result.confidence)
+    if layout is not None:
+        from veerdesk.inference.second_look import look_again
 
+        look_again(pixels, model, result, layout)
+    return np.asarray(result.class_map), np.asarray(result.confidence)

@@ -8,6 +8,7 @@ against the generator's truth, split by curve style and weight.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import time
@@ -159,6 +160,9 @@ def evaluate_pages(
     factory = page_factory or _synth_page_factory()
     segment = segmenter or segment_simple
     segmenter_name = getattr(segment, "__qualname__", type(segment).__name__)
+    # A layout-aware segmenter (the product's, which looks again at tracks that lost their style) gets the
+    # page's layout; a plain one just the pixels.
+    wants_layout = "layout" in inspect.signature(segment).parameters
     overall = SegmentationScores(CLASS_NAMES)
     n_classes = model_classes(model)
     by_group: dict[str, ClassCounts] = defaultdict(ClassCounts)
@@ -169,8 +173,9 @@ def evaluate_pages(
     megapixels = 0.0
     for i in range(pages):
         page = factory(seed + i, width=width, height=height)
+        layout_argument = {"layout": page.layout} if wants_layout else {}
         t0 = time.perf_counter()
-        full_classes, confidence = segment(model, page.image)
+        full_classes, confidence = segment(model, page.image, **layout_argument)
         seconds += time.perf_counter() - t0
         megapixels += page.image.size / 1e6
         # Pixel scores in the seed's three classes (the truth's scheme); the tracer reads the model's own.

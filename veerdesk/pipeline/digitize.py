@@ -110,8 +110,8 @@ def style_warnings(traces: dict[str, CurveTrace], layout: Layout, shares: dict[s
 
 def build_report(traces: dict[str, CurveTrace], layout: Layout, *, timings: dict[str, float], device: str,
                  image: str | None, shape: tuple[int, int], model_info: dict[str, Any] | None,
-                 warnings: list[str], segmentation: Any, style_shares: dict[str, float | None] | None = None
-                 ) -> dict[str, Any]:
+                 warnings: list[str], segmentation: Any, style_shares: dict[str, float | None] | None = None,
+                 second_look: dict[str, Any] | None = None) -> dict[str, Any]:
     depth = layout.depth_grid()
     style_shares = style_shares or {}
     warnings = warnings + style_warnings(traces, layout, style_shares)
@@ -141,7 +141,7 @@ def build_report(traces: dict[str, CurveTrace], layout: Layout, *, timings: dict
         "device": device,
         "test_time_augmentation": segmentation.extra.get("tta"),
         "input_scale": {"mode": segmentation.extra.get("scale_mode"), "used": segmentation.extra.get("scale"),
-                        "probe": segmentation.extra.get("scale_probe")},
+                        "probe": segmentation.extra.get("scale_probe"), "second_look": second_look},
         "model": {k: v for k, v in (model_info or {}).items() if k != "card"},
         "tiles": {"total": segmentation.tiles, "skipped_blank": segmentation.skipped_tiles},
         "timings": {**{k: round(v, 3) for k, v in timings.items()},
@@ -173,6 +173,7 @@ def digitize(
     None = the default, mirrored views averaged) and ``scale`` the input scale
     (``veerdesk.inference.segment.SCALE_MODES``; None = the default, "auto").
     """
+    from veerdesk.inference.second_look import SecondLook, second_look, starved_tracks
     from veerdesk.inference.segment import (
         DEFAULT_MARGIN,
         DEFAULT_SCALE,
@@ -231,10 +232,30 @@ def digitize(
     shares = style_ink_shares(segmentation.class_map, layout, segmentation.classes)
     timings["trace_s"] = time.perf_counter() - t
     check_cancel()  # a cancel while tracing must not turn into a finished run
+
+    look: SecondLook | None = None
+    if (scale or DEFAULT_SCALE) == "auto" and starved_tracks(layout, shares):
+        # The page's scale was a guess made before the layout was read; a track whose curves lost their
+        # style gets one more look at the other scale (veerdesk.inference.second_look).
+        t = time.perf_counter()
+        for event in second_look(pixels, model, segmentation, layout, traces, shares,
+                                 tile=tile or DEFAULT_TILE, margin=margin or DEFAULT_MARGIN, device=device,
+                                 tta=tta or DEFAULT_TTA, cancel=cancel):
+            if isinstance(event, SecondLook):
+                look = event
+            else:
+                yield Progress("second look", event.done, event.total, 0.9 + 0.08 * event.done / event.total,
+                               f"second look at a track whose curves lost their style: tile {event.done}/"
+                               f"{event.total}")
+        assert look is not None
+        traces, shares = look.traces, look.shares
+        timings["second_look_s"] = time.perf_counter() - t
+        check_cancel()
     timings["total_s"] = time.perf_counter() - start
     report = build_report(traces, layout, timings=timings, device=segmentation.device, image=image_name,
                           shape=(height, width), model_info=model_info, warnings=warnings,
-                          segmentation=segmentation, style_shares=shares)
+                          segmentation=segmentation, style_shares=shares,
+                          second_look=None if look is None else look.report())
     yield Progress("done", 1, 1, 1.0, "done")
     yield DigitizeResult(traces, segmentation, layout, timings, report, (height, width))
 

@@ -1,0 +1,129 @@
+"""The second look at tracks whose curves lost their style (veerdesk.inference.second_look)."""
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from veerdesk.core.layout import Layout
+from veerdesk.inference.second_look import STARVED_SHARE, better_read, starved_tracks
+from veerdesk.pipeline.digitize import digitize, run_to_result
+
+TILE = {"tile": 160, "margin": 16}
+LARGE_WINDOW = 300  # wider than any 1x window of the 300 x 260 sheet; 2x windows (320) are wider
+
+
+class ScaleDependentModel(nn.Module):
+    """Stands in for a model that confuses styles at one scale only: at 1x every dark pixel is solid; on an
+    enlarged window a thin stroke is non-solid (dashed) and a thick one solid, as drawn."""
+
+    def forward(self, x):
+        ink = 1.0 - x
+        if x.shape[-1] <= LARGE_WINDOW:
+            solid, dashed = ink, torch.zeros_like(ink)
+        else:
+            thick = (nn.functional.avg_pool2d(ink, 7, stride=1, padding=3) > 0.45).float()
+            solid, dashed = ink * thick, ink * (1.0 - thick)
+        return torch.cat([4.0 - 8.0 * ink, 8.0 * solid - 4.0, 8.0 * dashed - 4.0], dim=1)
+
+
+class SameAtEveryScale(nn.Module):
+    """Every dark pixel solid at any scale: the other view is no better."""
+
+    def forward(self, x):
+        ink = 1.0 - x
+        return torch.cat([4.0 - 8.0 * ink, 8.0 * ink - 4.0, torch.full_like(x, -6.0)], dim=1)
+
+
+LAYOUT = {
+    "version": 1,
+    "depth": {"unit": "FT", "ties": [[10, 2000], [290, 2070]], "step": 0.5},
+    "tracks": [
+        {"x0": 20, "x1": 240, "curves": [
+            {"mnemonic": "GR", "unit": "GAPI", "left": 0, "right": 150, "style": "solid"},
+            {"mnemonic": "SP", "unit": "MV", "left": -100, "right": 100, "style": "dashed"}]},
+    ],
+}
+
+
+@pytest.fixture
+def sheet():
+    """A heavy solid GR (4 px) and a thin SP (1 px) in one track, apart from each other."""
+    layout = Layout.from_dict(LAYOUT)
+    image = np.full((300, 260), 255, np.uint8)
+    depth = layout.depth_grid()
+    y = layout.depth.row_at_depth(depth)
+    track = layout.tracks[0]
+    truth = {}
+    for curve, centre, pen in ((track.curves[0], 0.2, 4), (track.curves[1], 0.75, 1)):
+        values = curve.left + (centre + 0.08 * np.sin((depth - depth[0]) / 7.0)) * (curve.right - curve.left)
+        x = track.column_at_value(values, curve.scale)
+        pts = np.round(np.stack([x - 0.5, y - 0.5], 1) * 16).astype(np.int32)
+        cv2.polylines(image, [pts], False, 0, pen, lineType=cv2.LINE_8, shift=4)
+        truth[curve.mnemonic] = values
+    return image, layout, truth
+
+
+def test_a_starved_track_is_read_again_at_the_other_scale_and_kept_when_better(sheet):
+    image, layout, truth = sheet
+    first = run_to_result(digitize(image, layout, model=ScaleDependentModel().eval(), device="cpu", scale="1",
+                                   **TILE))
+    assert first.traces["SP"].coverage < 0.1  # at 1x the thin pen reads as solid: SP has no ink of its own
+    result = run_to_result(digitize(image, layout, model=ScaleDependentModel().eval(), device="cpu", **TILE))
+    look = result.report["input_scale"]["second_look"]
+    assert result.report["input_scale"]["used"] == 1 and look["scale"] == 2 and look["adopted"] == [0]
+    assert look["tracks"][0]["before"]["share"] < STARVED_SHARE <= look["tracks"][0]["after"]["share"]
+    sp = result.traces["SP"]
+    assert sp.coverage > 0.95
+    assert np.nanmax(np.abs(sp.value - truth["SP"])) < 0.03 * 200
+    assert result.traces["GR"].coverage > 0.95
+    # The masks the app shows are the ones traced: the thin pen is non-solid there now.
+    assert (np.asarray(result.segmentation.class_map) == 2).sum() > 200
+    assert "second_look_s" in result.report["timings"] and result.report["warnings"] == []
+
+
+def test_a_second_view_no_better_is_dropped_and_the_masks_restored(sheet):
+    image, layout, _ = sheet
+    forced = run_to_result(digitize(image, layout, model=SameAtEveryScale().eval(), device="cpu", scale="1", **TILE))
+    result = run_to_result(digitize(image, layout, model=SameAtEveryScale().eval(), device="cpu", **TILE))
+    look = result.report["input_scale"]["second_look"]
+    assert look["tracks"] and look["adopted"] == []
+    assert np.array_equal(np.asarray(result.segmentation.class_map), np.asarray(forced.segmentation.class_map))
+    assert np.array_equal(np.asarray(result.segmentation.confidence), np.asarray(forced.segmentation.confidence))
+    assert forced.report["input_scale"]["second_look"] is None  # a scale the user chose is kept
+    assert any(w.startswith("SP (dashed)") for w in result.report["warnings"])
+
+
+def test_the_eval_path_takes_the_same_second_look(sheet, monkeypatch):
+    from veerdesk.inference import segment
+    from veerdesk.inference.trace import trace_curves
+
+    image, layout, _ = sheet
+    monkeypatch.setattr(segment, "DEFAULT_TILE", TILE["tile"])
+    monkeypatch.setattr(segment, "DEFAULT_MARGIN", TILE["margin"])
+    monkeypatch.setattr("veerdesk.inference.second_look.DEFAULT_TILE", TILE["tile"])
+    monkeypatch.setattr("veerdesk.inference.second_look.DEFAULT_MARGIN", TILE["margin"])
+    model = ScaleDependentModel().eval()
+    classes, confidence = segment.segment_for_eval(model, image, layout=layout)
+    traced = trace_curves(classes, confidence, layout)
+    product = run_to_result(digitize(image, layout, model=model, device="cpu", **TILE))
+    for name in ("GR", "SP"):
+        np.testing.assert_array_equal(traced[name].value, product.traces[name].value)
+    plain, _ = segment.segment_for_eval(model, image)
+    assert trace_curves(plain, None, layout)["SP"].coverage < 0.1
+
+
+def test_which_tracks_are_starved_and_when_a_new_view_wins():
+    second = {"x0": 250, "x1": 400, "curves": [{"mnemonic": "NPHI", "unit": "V/V", "left": 0.45, "right": -0.15,
+                                                  "style": "dotted"}]}
+    layout = Layout.from_dict(LAYOUT | {"tracks": LAYOUT["tracks"] + [second]})
+    assert starved_tracks(layout, {"GR": 0.9, "SP": 0.01, "NPHI": 0.0}) == [0, 1]
+    assert starved_tracks(layout, {"GR": 0.9, "SP": 0.3, "NPHI": 1.0}) == []
+    # No curve ink in the track at all: nothing was mislabelled, so there is nothing to look at again.
+    assert starved_tracks(layout, {"GR": None, "SP": None, "NPHI": 1.0}) == []
+    before = {"share": 0.0, "coverage": 0.0, "confidence": 0.0}
+    assert better_read(before, {"share": 0.2, "coverage": 0.97, "confidence": 0.8})
+    assert not better_read(before, {"share": 0.2, "coverage": 0.7, "confidence": 0.8})  # a curve still lost
+    assert not better_read(before, {"share": 0.2, "coverage": 0.97, "confidence": 0.4})  # read, but doubted
+    assert not better_read(before, {"share": 0.01, "coverage": 0.97, "confidence": 0.8})  # still starved

@@ -1,0 +1,187 @@
+"""A second look, at the other input scale, at tracks whose curves the first view starved of their style.
+
+The automatic input scale (:func:`veerdesk.inference.segment.probe_scale`) is chosen for the whole page
+from a few tiles, before anything is known about the layout. On some sheets the chosen view labels a
+track's broken curves wholesale as one style: on matplotlib plots, whose dash patterns scale with the
+pen and are tighter than anything the generator draws, a track's dashed, dotted and dash-dot curves all
+came out "dashed" at 1x, so two of the three found no ink at all, while the page enlarged 2x read every
+one of them. The layout says which styles each track holds, so after tracing the pipeline can tell:
+a curve with (next to) none of its track's curve pixels in its own classes is *starved*.
+
+For each track with a starved curve this runs the model once more over just that track's strip, at the
+other scale, re-traces the track, and keeps the new view only when it is clearly better read: every
+curve of the track then has a share of its own style, is found at most depths, and with a fair
+confidence. On our own generated pages a starved curve is most often a pen the scan artefacts all but
+erased, and the other view is no better, so the conditions are strict (see the measurements in README,
+"A second look at starved tracks").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from veerdesk.core.curves import CurveTrace
+from veerdesk.core.layout import Layout, Track
+from veerdesk.inference.segment import DEFAULT_MARGIN, DEFAULT_TILE, SegmentationResult, TileDone, segment_page
+from veerdesk.inference.trace import style_ink_shares, trace_curves, trace_row_range, track_columns
+
+# A curve with less than this share of its track's curve pixels in the classes it reads is starved.
+STARVED_SHARE = 0.05
+# The other view is kept for a track only when every one of its curves there has at least STARVED_SHARE
+# of the track's curve pixels, is found at this share of the depth samples or more (and at more than the
+# worst-found curve of the first view), with a mean confidence of at least ADOPT_MIN_CONFIDENCE. Set on
+# matplotlib pages 0-29, generated pages 500-531 and bench_foreign_style pages 0-29; checked on matplotlib
+# pages 30-59 and the card's generated pages.
+ADOPT_MIN_COVERAGE = 0.9
+ADOPT_MIN_CONFIDENCE = 0.6
+# Columns (and rows) of context around the strip, beyond the tile margin: the strip's own edges are page
+# edges to the tiler, so the track itself should lie well inside.
+STRIP_CONTEXT = 96
+
+
+@dataclass
+class TrackLook:
+    """What the second look found for one track (figures are the track's worst curve)."""
+
+    track: int
+    adopted: bool
+    before: dict[str, float]
+    after: dict[str, float]
+
+    def as_dict(self) -> dict:
+        return {"track": self.track, "adopted": self.adopted, "before": self.before, "after": self.after}
+
+
+@dataclass
+class SecondLook:
+    """The result: traces and style shares with the adopted tracks' new ones, and what was done."""
+
+    traces: dict[str, CurveTrace]
+    shares: dict[str, float | None]
+    scale: int
+    looks: list[TrackLook] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def adopted(self) -> list[int]:
+        return [look.track for look in self.looks if look.adopted]
+
+    def report(self) -> dict:
+        return {"scale": self.scale, "tracks": [look.as_dict() for look in self.looks],
+                "adopted": self.adopted, "seconds": round(self.seconds, 3)}
+
+
+def starved_tracks(layout: Layout, shares: dict[str, float | None]) -> list[int]:
+    """Indices of the tracks holding a curve with less than :data:`STARVED_SHARE` of the track's curve
+    pixels in its own classes (a track with no curve pixel at all has nothing to relabel)."""
+    out = []
+    for i, track in enumerate(layout.tracks):
+        values = [shares.get(c.mnemonic) for c in track.curves]
+        if any(v is not None and v < STARVED_SHARE for v in values):
+            out.append(i)
+    return out
+
+
+def track_figures(track: Track, traces: dict[str, CurveTrace], shares: dict[str, float | None]) -> dict[str, float]:
+    """The worst style share, coverage and mean confidence over the track's curves."""
+    curves = track.curves
+    return {
+        "share": round(min(shares.get(c.mnemonic) or 0.0 for c in curves), 4),
+        "coverage": round(min(traces[c.mnemonic].coverage for c in curves), 4),
+        "confidence": round(min(traces[c.mnemonic].mean_confidence for c in curves), 4),
+    }
+
+
+def better_read(before: dict[str, float], after: dict[str, float]) -> bool:
+    """Whether the other view reads the track clearly better (see the module docstring)."""
+    return (after["share"] >= STARVED_SHARE and after["coverage"] >= ADOPT_MIN_COVERAGE
+            and after["coverage"] > before["coverage"] and after["confidence"] >= ADOPT_MIN_CONFIDENCE)
+
+
+def second_look(
+    pixels: np.ndarray,
+    model: torch.nn.Module,
+    segmentation: SegmentationResult,
+    layout: Layout,
+    traces: dict[str, CurveTrace],
+    shares: dict[str, float | None],
+    *,
+    tile: int,
+    margin: int,
+    device: str | torch.device = "auto",
+    tta: str,
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[TileDone | SecondLook]:
+    """Look again at every starved track at the other scale; yields the strips' :class:`TileDone` events
+    (strip coordinates), then a :class:`SecondLook`.
+
+    ``segmentation``'s class map and confidence are updated in place where a track's new view is kept,
+    so the masks the app shows and saves are the ones the curves were traced on.
+    """
+    start = time.perf_counter()
+    scale = 1 if int(segmentation.extra.get("scale") or 1) == 2 else 2
+    traces, shares = dict(traces), dict(shares)
+    result = SecondLook(traces, shares, scale)
+    height, width = segmentation.class_map.shape
+    rows = trace_row_range(layout, height)
+    r0, r1 = max(0, rows[0] - STRIP_CONTEXT), min(height, rows[1] + STRIP_CONTEXT)
+    for index in starved_tracks(layout, shares):
+        track = layout.tracks[index]
+        c0, c1 = track_columns(track, width)
+        if c1 <= c0 or r1 <= r0:
+            continue
+        s0, s1 = max(0, c0 - STRIP_CONTEXT), min(width, c1 + STRIP_CONTEXT)
+        strip = None
+        for event in segment_page(np.ascontiguousarray(pixels[r0:r1, s0:s1]), model, tile=tile, margin=margin,
+                                  device=device, cancel=cancel, tta=tta, scale=str(scale)):
+            if isinstance(event, SegmentationResult):
+                strip = event
+            else:
+                yield event
+        assert strip is not None
+        # Swap the track's columns in, trace that track alone, and swap back unless the new view wins.
+        old_classes = np.array(segmentation.class_map[r0:r1, c0:c1])
+        old_confidence = np.array(segmentation.confidence[r0:r1, c0:c1])
+        segmentation.class_map[r0:r1, c0:c1] = strip.class_map[:, c0 - s0:c1 - s0]
+        segmentation.confidence[r0:r1, c0:c1] = strip.confidence[:, c0 - s0:c1 - s0]
+        alone = dataclasses.replace(layout, tracks=(track,))
+        new_traces = trace_curves(segmentation.class_map, segmentation.confidence, alone,
+                                  classes=segmentation.classes)
+        new_shares = style_ink_shares(segmentation.class_map, alone, segmentation.classes)
+        before = track_figures(track, traces, shares)
+        after = track_figures(track, new_traces, new_shares)
+        adopted = better_read(before, after)
+        if adopted:
+            traces.update(new_traces)
+            shares.update(new_shares)
+        else:
+            segmentation.class_map[r0:r1, c0:c1] = old_classes
+            segmentation.confidence[r0:r1, c0:c1] = old_confidence
+        result.looks.append(TrackLook(index, adopted, before, after))
+    result.seconds = time.perf_counter() - start
+    yield result
+
+
+def look_again(pixels: np.ndarray, model: torch.nn.Module, segmentation: SegmentationResult, layout: Layout,
+               device: str | torch.device = "auto") -> SecondLook | None:
+    """Trace ``segmentation`` and take :func:`second_look` where a track needs it, all at once (for
+    evaluation, which wants digitize's masks without its progress events). Only after an automatic scale:
+    a scale the caller chose is kept. None when nothing was looked at again."""
+    if segmentation.extra.get("scale_mode") != "auto":
+        return None
+    traces = trace_curves(segmentation.class_map, segmentation.confidence, layout, classes=segmentation.classes)
+    shares = style_ink_shares(segmentation.class_map, layout, segmentation.classes)
+    if not starved_tracks(layout, shares):
+        return None
+    result = None
+    for event in second_look(pixels, model, segmentation, layout, traces, shares, tile=DEFAULT_TILE,
+                             margin=DEFAULT_MARGIN, device=device, tta=segmentation.extra.get("tta", "flip")):
+        if isinstance(event, SecondLook):
+            result = event
+    return result
