@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from veerdesk.core.layout import Layout
-from veerdesk.inference.second_look import STARVED_SHARE, better_read, starved_tracks
+from veerdesk.inference.second_look import better_read, starved_tracks
 from veerdesk.pipeline.digitize import digitize, run_to_result
 
 TILE = {"tile": 160, "margin": 16}
@@ -73,7 +73,7 @@ def test_a_starved_track_is_read_again_at_the_other_scale_and_kept_when_better(s
     result = run_to_result(digitize(image, layout, model=ScaleDependentModel().eval(), device="cpu", **TILE))
     look = result.report["input_scale"]["second_look"]
     assert result.report["input_scale"]["used"] == 1 and look["scale"] == 2 and look["adopted"] == [0]
-    assert look["tracks"][0]["before"]["share"] < STARVED_SHARE <= look["tracks"][0]["after"]["share"]
+    assert look["tracks"][0]["before"]["SP"] < 0.1 and look["tracks"][0]["after"]["SP"] > 0.8
     sp = result.traces["SP"]
     assert sp.coverage > 0.95
     assert np.nanmax(np.abs(sp.value - truth["SP"])) < 0.03 * 200
@@ -122,8 +122,9 @@ def test_which_tracks_are_starved_and_when_a_new_view_wins():
     assert starved_tracks(layout, {"GR": 0.9, "SP": 0.3, "NPHI": 1.0}) == []
     # No curve ink in the track at all: nothing was mislabelled, so there is nothing to look at again.
     assert starved_tracks(layout, {"GR": None, "SP": None, "NPHI": 1.0}) == []
-    before = {"share": 0.0, "coverage": 0.0, "confidence": 0.0}
-    assert better_read(before, {"share": 0.2, "coverage": 0.97, "confidence": 0.8})
-    assert not better_read(before, {"share": 0.2, "coverage": 0.7, "confidence": 0.8})  # a curve still lost
-    assert not better_read(before, {"share": 0.2, "coverage": 0.97, "confidence": 0.4})  # read, but doubted
-    assert not better_read(before, {"share": 0.01, "coverage": 0.97, "confidence": 0.8})  # still starved
+    # Per curve: coverage x mean confidence in the first view and in the other one.
+    before = {"GR": 0.9, "SP": 0.0}
+    assert better_read(before, {"GR": 0.85, "SP": 0.8})
+    assert not better_read(before, {"GR": 0.9, "SP": 0.15})  # the starved curve barely found
+    assert not better_read(before, {"GR": 0.6, "SP": 0.9})  # found at the cost of the other curve
+    assert not better_read({"GR": 0.9, "SP": 0.02}, {"GR": 0.9, "SP": 0.2})  # gain under 0.1 a curve
