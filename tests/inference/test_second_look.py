@@ -128,3 +128,19 @@ def test_which_tracks_are_starved_and_when_a_new_view_wins():
     assert not better_read(before, {"GR": 0.9, "SP": 0.15})  # the starved curve barely found
     assert not better_read(before, {"GR": 0.6, "SP": 0.9})  # found at the cost of the other curve
     assert not better_read({"GR": 0.9, "SP": 0.02}, {"GR": 0.9, "SP": 0.2})  # gain under 0.1 a curve
+
+
+def test_no_second_look_where_the_probe_saw_the_enlarged_view_lose_the_ink():
+    from veerdesk.inference.second_look import other_scale_may_help
+    from veerdesk.inference.segment import SegmentationResult
+
+    def seg(mode, used, ratio):
+        blank = np.zeros((4, 4), np.uint8)
+        return SegmentationResult(blank, blank, "cpu", "fp32", 0.0, 1, 0,
+                                  extra={"scale_mode": mode, "scale": used, "scale_probe": {"curve_pixel_ratio": ratio}})
+
+    assert other_scale_may_help(seg("auto", 1, 1.05))
+    assert not other_scale_may_help(seg("auto", 1, 0.4))  # 2x found under 80 % of the curve pixels
+    assert other_scale_may_help(seg("auto", 2, 0.9))  # enlarged: the look goes back to 1x
+    assert other_scale_may_help(seg("auto", 1, None))  # the probe found no curve pixel at 1x
+    assert not other_scale_may_help(seg("1", 1, None))  # the caller chose the scale

@@ -29,7 +29,14 @@ import torch
 
 from veerdesk.core.curves import CurveTrace
 from veerdesk.core.layout import Layout, Track
-from veerdesk.inference.segment import DEFAULT_MARGIN, DEFAULT_TILE, SegmentationResult, TileDone, segment_page
+from veerdesk.inference.segment import (
+    DEFAULT_MARGIN,
+    DEFAULT_TILE,
+    PROBE_MIN_CURVE_RATIO,
+    SegmentationResult,
+    TileDone,
+    segment_page,
+)
 from veerdesk.inference.trace import style_ink_shares, trace_curves, trace_row_range, track_columns
 
 # A curve with less than this share of its track's curve pixels in the classes it reads is starved.
@@ -86,6 +93,18 @@ def starved_tracks(layout: Layout, shares: dict[str, float | None]) -> list[int]
         if any(v is not None and v < STARVED_SHARE for v in values):
             out.append(i)
     return out
+
+
+def other_scale_may_help(segmentation: SegmentationResult) -> bool:
+    """False when the page ran at 1x because the scale probe saw the enlarged view lose more than a fifth of
+    the curve pixels: no track of such a page reads better enlarged (on generated pages 500-531, 19 of the
+    22 pages with a starved track; sparing them the look changed no curve). Also False after a scale the
+    caller chose."""
+    extra = segmentation.extra
+    if extra.get("scale_mode") != "auto":
+        return False
+    ratio = (extra.get("scale_probe") or {}).get("curve_pixel_ratio")
+    return not (extra.get("scale") == 1 and ratio is not None and ratio < PROBE_MIN_CURVE_RATIO)
 
 
 def found(track: Track, traces: dict[str, CurveTrace]) -> dict[str, float]:
@@ -169,7 +188,7 @@ def look_again(pixels: np.ndarray, model: torch.nn.Module, segmentation: Segment
     """Trace ``segmentation`` and take :func:`second_look` where a track needs it, all at once (for
     evaluation, which wants digitize's masks without its progress events). Only after an automatic scale:
     a scale the caller chose is kept. None when nothing was looked at again."""
-    if segmentation.extra.get("scale_mode") != "auto":
+    if not other_scale_may_help(segmentation):
         return None
     traces = trace_curves(segmentation.class_map, segmentation.confidence, layout, classes=segmentation.classes)
     shares = style_ink_shares(segmentation.class_map, layout, segmentation.classes)

@@ -173,7 +173,7 @@ def digitize(
     None = the default, mirrored views averaged) and ``scale`` the input scale
     (``veerdesk.inference.segment.SCALE_MODES``; None = the default, "auto").
     """
-    from veerdesk.inference.second_look import SecondLook, second_look, starved_tracks
+    from veerdesk.inference.second_look import SecondLook, other_scale_may_help, second_look, starved_tracks
     from veerdesk.inference.segment import (
         DEFAULT_MARGIN,
         DEFAULT_SCALE,
@@ -234,7 +234,7 @@ def digitize(
     check_cancel()  # a cancel while tracing must not turn into a finished run
 
     look: SecondLook | None = None
-    if (scale or DEFAULT_SCALE) == "auto" and starved_tracks(layout, shares):
+    if other_scale_may_help(segmentation) and starved_tracks(layout, shares):
         # The page's scale was a guess made before the layout was read; a track whose curves lost their
         # style gets one more look at the other scale (veerdesk.inference.second_look).
         t = time.perf_counter()
