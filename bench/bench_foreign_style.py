@@ -357,11 +357,12 @@ def group_figures(groups: dict[str, list[tuple[str, str, float, float]]]) -> dic
                    "share_r2_0.99": float(np.mean([r[2] >= 0.99 for r in g]))} for name, g in groups.items() if g}
 
 
-def score_pages(model, pages) -> list[tuple[str, str, float, float]]:
-    """(house style, curve style, R², coverage) of every curve, through the product's digitize path."""
+def score_pages(model, pages, scale: str | None = None) -> list[tuple[str, str, float, float]]:
+    """(house style, curve style, R², coverage) of every curve, through the product's digitize path (with
+    its default input scale unless ``scale`` is given)."""
     rows = []
     for house, pixels, layout, truth in pages:
-        result = run_to_result(digitize(pixels, layout, device="cpu", model=model))
+        result = run_to_result(digitize(pixels, layout, device="cpu", model=model, scale=scale))
         rows += [(house, style, r2, cov) for style, r2, cov in score(layout, truth, result.traces)]
     return rows
 

@@ -176,25 +176,48 @@ def plot_eval(model, seed: int, count: int, note: str) -> dict:
     }
 
 
+def upscaled(pages, factor: float) -> list[tuple[str, np.ndarray, Layout, dict[str, np.ndarray]]]:
+    """The pages as a scan at ``factor`` times the resolution: pixels resized (cubic), layout columns and
+    depth-tie rows scaled; the truth is unchanged (it lives on the depth grid)."""
+    import cv2
+
+    out = []
+    for house, pixels, layout, truth in pages:
+        data = layout.to_dict()
+        data["depth"]["ties"] = [[y * factor, depth] for y, depth in data["depth"]["ties"]]
+        for track in data["tracks"]:
+            track["x0"], track["x1"] = track["x0"] * factor, track["x1"] * factor
+        big = cv2.resize(pixels, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        out.append((house, big, Layout.from_dict(data), truth))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--weights", nargs="*", default=[str(ROOT / "resources/models/veernet-small.safetensors")])
     parser.add_argument("--save", default=None, help="write the pages (PNG + layout JSON) into this folder")
+    parser.add_argument("--upscale", type=float, default=1.0,
+                        help="resize every page by this factor (a high-resolution scan: pens and grid lines that "
+                             "many times wider)")
+    parser.add_argument("--scale", nargs="*", default=["auto"],
+                        help="digitize's input scales to compare (auto, 0.5, 1, 2), each in turn")
     args = parser.parse_args()
     pages = plot_pages(args.seed, args.pages)
+    if args.upscale != 1.0:
+        pages = upscaled(pages, args.upscale)
     if args.save:
         save_pages(pages, Path(args.save), "plot", args.seed)
     print(f"{len(pages)} pages, {sum(len(p[3]) for p in pages)} curves, house styles: {', '.join(HOUSE_STYLES)}")
-    for weights in args.weights:
+    for weights, scale in [(w, s) for w in args.weights for s in args.scale]:
         model, _ = load_inference_model(weights)
         groups: dict[str, list[tuple[float, float]]] = defaultdict(list)
         start = time.perf_counter()
-        for house, style, r2, cov in score_pages(model, pages):
+        for house, style, r2, cov in score_pages(model, pages, scale):
             for name in ("all", house, style):
                 groups[name].append((r2, cov))
-        print(f"\n{weights} ({time.perf_counter() - start:.0f} s)")
+        print(f"\n{weights}, --scale {scale} ({time.perf_counter() - start:.0f} s)")
         for name in ("all", *HOUSE_STYLES, *sorted(LINE_STYLES)):
             rows = groups.get(name)
             if rows:

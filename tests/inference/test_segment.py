@@ -181,6 +181,21 @@ def test_scale_2_is_the_enlarged_page_pooled_back():
     assert tiled.extra["scale"] == 2 and tiled.extra["scale_probe"] is None
 
 
+def test_scale_half_is_the_shrunk_page_interpolated_back():
+    pixels = page(seed=3)
+    model = SmallConv().eval()
+    tiled = run_segmentation(pixels, model, tile=128, margin=16, device="cpu", precision="fp32", skip_paper=False,
+                             tta="none", scale="0.5")
+    x = torch.from_numpy(pixels).float()[None, None] / 255.0
+    with torch.no_grad():
+        small = torch.nn.functional.interpolate(x, scale_factor=0.5, mode="area")
+        probs = torch.nn.functional.interpolate(torch.softmax(model(small), 1), size=pixels.shape, mode="bilinear",
+                                                align_corners=False)[0]
+    assert tiled.class_map.shape == pixels.shape
+    assert np.mean(tiled.class_map == probs.argmax(0).numpy()) > 0.99
+    assert tiled.extra["scale"] == 0.5 and tiled.extra["scale_probe"] is None
+
+
 def test_auto_scale_enlarges_only_pages_whose_pens_the_model_misses():
     thin = run_segmentation(thin_pen_page(), WideStrokeModel().eval(), tile=128, margin=8, device="cpu",
                             precision="fp32", tta="none")

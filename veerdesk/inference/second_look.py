@@ -141,7 +141,7 @@ def second_look(
     so the masks the app shows and saves are the ones the curves were traced on.
     """
     start = time.perf_counter()
-    scale = 1 if int(segmentation.extra.get("scale") or 1) == 2 else 2
+    scale = 2 if segmentation.extra.get("scale", 1) == 1 else 1
     traces, shares = dict(traces), dict(shares)
     result = SecondLook(traces, shares, scale)
     height, width = segmentation.class_map.shape

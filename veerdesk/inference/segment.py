@@ -47,7 +47,10 @@ DEFAULT_TTA = "flip"
 # 0.95 or more) stays; otherwise it is enlarged unless the enlarged view clearly loses: fewer than 80 % of
 # the curve pixels, or a mean top probability more than 0.03 lower. Set with stage 9 on 62 pages (generated
 # 500-531, bench/bench_foreign_style.py 0-29) and checked on 54 others (foreign 30-59, the card's 0-23).
-SCALE_MODES = ("auto", "1", "2")
+# "0.5" shrinks the page by half: for scans at a resolution well above what the generator draws, where even
+# the grid lines are 3 px wide or more. Chosen by the user only: shrinking lost on the generated pages whose
+# strokes are that thick (see README, "High-resolution scans").
+SCALE_MODES = ("auto", "0.5", "1", "2")
 DEFAULT_SCALE = "auto"
 PROBE_TILES = 6
 PROBE_SIZE = 384
@@ -173,15 +176,23 @@ def _tile_probabilities(model: torch.nn.Module, x: torch.Tensor, tta: str, setti
 
 
 def _scaled_probabilities(
-    model: torch.nn.Module, x: torch.Tensor, tta: str, settings: RunSettings, scale: int
+    model: torch.nn.Module, x: torch.Tensor, tta: str, settings: RunSettings, scale: float
 ) -> torch.Tensor:
-    """:func:`_tile_probabilities` of the window enlarged ``scale`` times, pooled back to its own size."""
+    """:func:`_tile_probabilities` of the window resized ``scale`` times, brought back to its own size
+    (enlarged: probabilities average-pooled; shrunk: the window area-averaged, probabilities interpolated)."""
     if scale == 1:
         return _tile_probabilities(model, x, tta, settings)
+    if scale < 1:
+        size = x.shape[-2:]
+        small = torch.nn.functional.interpolate(x, scale_factor=scale, mode="area")
+        if settings.channels_last:
+            small = small.contiguous(memory_format=torch.channels_last)
+        probs = _tile_probabilities(model, small, tta, settings)
+        return torch.nn.functional.interpolate(probs, size=size, mode="bilinear", align_corners=False)
     big = torch.nn.functional.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=False)
     if settings.channels_last:
         big = big.contiguous(memory_format=torch.channels_last)
-    return torch.nn.functional.avg_pool2d(_tile_probabilities(model, big, tta, settings), scale)
+    return torch.nn.functional.avg_pool2d(_tile_probabilities(model, big, tta, settings), int(scale))
 
 
 def probe_scale(pixels: np.ndarray, model: torch.nn.Module, settings: RunSettings) -> tuple[int, dict]:
@@ -262,7 +273,7 @@ def segment_page(
             raise CancelledError("segmentation was cancelled; nothing was written")
         factor, probe = probe_scale(pixels, model, settings)
     else:
-        factor, probe = int(scale), None
+        factor, probe = (0.5 if scale == "0.5" else int(scale)), None
     autocast = _autocast(settings)
     for n, t in enumerate(tiles, start=1):
         if cancel is not None and cancel():
