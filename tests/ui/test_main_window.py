@@ -220,6 +220,20 @@ def test_real_model_runs_in_the_worker(make_window, qtbot, sheet, tiny_weights):
         assert np.array_equal(window.doc.trace(name).value[outside], old[outside], equal_nan=True)
 
 
+def test_the_input_scale_chosen_in_the_model_menu_reaches_the_run(make_window, qtbot, sheet, tiny_weights):
+    window = make_window()
+    window.weights = tiny_weights
+    open_with_layout(window, sheet)
+    half = next(a for a in window.scale_group.actions() if a.data() == "0.5")
+    assert window.input_scale == "auto" and not half.isChecked()
+    half.trigger()
+    assert window.input_scale == "0.5" and half.isChecked()
+    assert window.run_model()
+    wait_for_run(qtbot, window, timeout=60_000)
+    assert window.prompts.errors == [] and window.doc.masks.class_map.shape == (1200, 440)
+    assert "scale 0.5x" in window.device_label.text()
+
+
 def test_cancel_leaves_the_document_unchanged(make_window, qtbot, sheet):
     window = make_window()
     open_with_layout(window, sheet)
@@ -590,3 +604,14 @@ def test_minimap_click_moves_the_view_and_shows_where_it_is(make_window, qtbot, 
     qtbot.mouseClick(minimap, Qt.LeftButton, pos=QPoint(int(target.center().x()), int(target.bottom()) - 2))
     visible = window.view.visible_scene_rect()
     assert visible.bottom() >= 1150 and minimap._visible.bottom() >= 1150
+
+
+def test_the_status_line_says_which_scale_a_run_read_the_sheet_at():
+    from veerdesk.ui.model_job import describe_scale
+
+    assert describe_scale({"mode": "auto", "used": 1, "second_look": None}) == "1x"
+    assert describe_scale({"used": 0.5}) == "0.5x"
+    look = {"scale": 2, "adopted": [0, 2], "tracks": []}
+    assert describe_scale({"used": 1, "second_look": look}) == "1x, 2 tracks read at 2x"
+    assert describe_scale({"used": 2, "second_look": {"scale": 1, "adopted": [], "tracks": []}}) == "2x"
+    assert describe_scale({}) == ""

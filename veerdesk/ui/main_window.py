@@ -58,6 +58,15 @@ PICK_RADIUS_PX = 15  # screen pixels for picking a curve point to drag
 MINIMAP_MARKS = 40
 
 
+# The Model menu's input scales (digitize's --scale): the automatic choice, or one the user knows better.
+INPUT_SCALES = (
+    ("auto", "&Automatic (probe the page; look again at tracks that lost their style)"),
+    ("0.5", "&Half: high-resolution scan (lines 3 px wide or more)"),
+    ("1", "As &scanned (fastest)"),
+    ("2", "&Enlarged 2x (thin, broken pens; 4x the time)"),
+)
+
+
 class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
     def __init__(self, *, weights: str | None = None, device: str = "auto", autosave_ms: int = AUTOSAVE_MS) -> None:
         super().__init__()
@@ -67,6 +76,7 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
         self.prompts = Prompts(self)
         self.weights = weights
         self.device = device
+        self.input_scale = "auto"  # digitize's --scale: the Model menu's "Input scale"
         self.doc = Document()
         self.stack = UndoStack(self.doc)
         self.page: Page | None = None
@@ -200,6 +210,14 @@ class MainWindow(ModelRunMixin, ProjectMixin, QMainWindow):
         self.cancel_action = self._action("&Cancel run", self.cancel_run, "Esc")
         model.addAction(self.run_action)
         model.addAction(self.cancel_action)
+        scale_menu = model.addMenu("Input &scale")
+        self.scale_group = QActionGroup(self)
+        for value, text in INPUT_SCALES:
+            action = self._action(text, lambda _=False, v=value: setattr(self, "input_scale", v), checkable=True)
+            action.setData(value)
+            action.setChecked(value == self.input_scale)
+            self.scale_group.addAction(action)
+            scale_menu.addAction(action)
 
         review = menu.addMenu("Re&view")
         review.addAction(self._action("&Next", self.review_panel.go_next, "N"))

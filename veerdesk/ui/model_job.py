@@ -48,10 +48,24 @@ class JobResult:
     rows: tuple[int, int] | None = None  # set for a re-run of a region
     gap: dict | None = None  # reality-gap figures of the sheet (veerdesk.ml.gap), full runs only
     warnings: tuple[str, ...] = ()  # the digitize report's warnings (e.g. a curve whose style the model never saw)
+    scale: str = ""  # the input scale the run used, e.g. "1x", "0.5x", "1x, 2 tracks looked at again at 2x"
 
 
 JobEvent = JobProgress | JobDevice | JobTile | JobResult
 JobFactory = Callable[[Callable[[], bool]], Iterator[JobEvent]]
+
+
+def describe_scale(input_scale: dict) -> str:
+    """The digitize report's ``input_scale`` in a few words for the status line."""
+    used = input_scale.get("used")
+    if used is None:
+        return ""
+    text = f"{used:g}x"
+    look = input_scale.get("second_look") or {}
+    if look.get("adopted"):
+        count = len(look["adopted"])
+        text += f", {count} track{'s' if count > 1 else ''} read at {look['scale']:g}x"
+    return text
 
 
 def shifted_layout(layout: Layout, dy: float) -> Layout:
@@ -76,8 +90,9 @@ def _model(weights: str | None, device: str):
 
 
 def model_run(pixels: np.ndarray, layout: Layout, *, weights: str | None = None, device: str = "auto",
-              rows: tuple[int, int] | None = None) -> JobFactory:
-    """A job factory running the digitize pipeline on ``pixels`` (or just ``rows`` of it)."""
+              rows: tuple[int, int] | None = None, scale: str = "auto") -> JobFactory:
+    """A job factory running the digitize pipeline on ``pixels`` (or just ``rows`` of it) at the input
+    ``scale`` (digitize's --scale)."""
 
     def job(cancel: Callable[[], bool]) -> Iterator[JobEvent]:
         import torch
@@ -96,7 +111,7 @@ def model_run(pixels: np.ndarray, layout: Layout, *, weights: str | None = None,
         crop = np.ascontiguousarray(pixels[y0:y1])
         crop_layout = shifted_layout(layout, y0) if y0 else layout
         result = None
-        for event in digitize(crop, crop_layout, weights, device, cancel, model=model):
+        for event in digitize(crop, crop_layout, weights, device, cancel, model=model, scale=scale):
             if isinstance(event, Progress):
                 if event.tile is not None:
                     ty0, tx0, ty1, tx1 = event.tile.rect
@@ -123,6 +138,6 @@ def model_run(pixels: np.ndarray, layout: Layout, *, weights: str | None = None,
                 traceback.print_exc()
                 gap = None
         yield JobResult(result.traces, masks, seg.device, seg.seconds, None if rows is None else (y0, y1), gap,
-                        tuple(result.report.get("warnings", ())))
+                        tuple(result.report.get("warnings", ())), describe_scale(result.report.get("input_scale", {})))
 
     return job

@@ -18,7 +18,8 @@ class ModelRunMixin:
     def _job_factory(self, rows: tuple[int, int] | None = None) -> JobFactory:
         if self.job_factory_override is not None:
             return self.job_factory_override(self, rows)
-        return model_run(self.page.pixels, self.doc.layout, weights=self.weights, device=self.device, rows=rows)
+        return model_run(self.page.pixels, self.doc.layout, weights=self.weights, device=self.device, rows=rows,
+                         scale=self.input_scale)
 
     def run_model(self) -> bool:
         return self._start_job("run", None)
@@ -103,7 +104,8 @@ class ModelRunMixin:
         else:
             self.push(SetTraces(result.traces, "Run model", result.masks))
         self._show_doc_masks()
-        self.device_label.setText(f"model on {result.device} · {result.seconds:.1f} s")
+        scale = f" · scale {result.scale}" if result.scale else ""
+        self.device_label.setText(f"model on {result.device}{scale} · {result.seconds:.1f} s")
         if result.gap and result.gap.get("score") is not None:
             self.device_label.setText(f"{self.device_label.text()} · reality gap {result.gap['score']:.2f} "
                                       f"({result.gap['level']})")
