@@ -118,10 +118,12 @@ def test_which_tracks_are_starved_and_when_a_new_view_wins():
     second = {"x0": 250, "x1": 400, "curves": [{"mnemonic": "NPHI", "unit": "V/V", "left": 0.45, "right": -0.15,
                                                   "style": "dotted"}]}
     layout = Layout.from_dict(LAYOUT | {"tracks": LAYOUT["tracks"] + [second]})
-    assert starved_tracks(layout, {"GR": 0.9, "SP": 0.01, "NPHI": 0.0}) == [0, 1]
+    assert starved_tracks(layout, {"GR": 0.9, "SP": 0.01, "NPHI": 0.5}) == [0]
     assert starved_tracks(layout, {"GR": 0.9, "SP": 0.3, "NPHI": 1.0}) == []
     # No curve ink in the track at all: nothing was mislabelled, so there is nothing to look at again.
     assert starved_tracks(layout, {"GR": None, "SP": None, "NPHI": 1.0}) == []
+    # A lone curve reads any curve pixel, so ink of another style does not starve it.
+    assert starved_tracks(layout, {"GR": 0.9, "SP": 0.3, "NPHI": 0.0}, classes=5) == []
     # Per curve: coverage x mean confidence in the first view and in the other one.
     before = {"GR": 0.9, "SP": 0.0}
     assert better_read(before, {"GR": 0.85, "SP": 0.8})

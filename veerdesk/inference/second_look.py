@@ -37,7 +37,13 @@ from veerdesk.inference.segment import (
     TileDone,
     segment_page,
 )
-from veerdesk.inference.trace import style_ink_shares, trace_curves, trace_row_range, track_columns
+from veerdesk.inference.trace import (
+    curve_pixel_classes,
+    style_ink_shares,
+    trace_curves,
+    trace_row_range,
+    track_columns,
+)
 
 # A curve with less than this share of its track's curve pixels in the classes it reads is starved.
 STARVED_SHARE = 0.05
@@ -84,11 +90,16 @@ class SecondLook:
                 "adopted": self.adopted, "seconds": round(self.seconds, 3)}
 
 
-def starved_tracks(layout: Layout, shares: dict[str, float | None]) -> list[int]:
+def starved_tracks(layout: Layout, shares: dict[str, float | None], classes: int = 3) -> list[int]:
     """Indices of the tracks holding a curve with less than :data:`STARVED_SHARE` of the track's curve
-    pixels in its own classes (a track with no curve pixel at all has nothing to relabel)."""
+    pixels in its own classes. A track with no curve pixel at all has nothing to relabel, and a track whose
+    curves all read one class group cannot be starved by a style mix-up: the tracer lets them take any curve
+    pixel (on matplotlib page 39 a lone dotted curve labelled dashed traced at R² 0.99, and 0.51 after a
+    second look)."""
     out = []
     for i, track in enumerate(layout.tracks):
+        if len(set(curve_pixel_classes(track, classes).values())) == 1:
+            continue
         values = [shares.get(c.mnemonic) for c in track.curves]
         if any(v is not None and v < STARVED_SHARE for v in values):
             out.append(i)
@@ -147,7 +158,7 @@ def second_look(
     height, width = segmentation.class_map.shape
     rows = trace_row_range(layout, height)
     r0, r1 = max(0, rows[0] - STRIP_CONTEXT), min(height, rows[1] + STRIP_CONTEXT)
-    for index in starved_tracks(layout, shares):
+    for index in starved_tracks(layout, shares, segmentation.classes):
         track = layout.tracks[index]
         c0, c1 = track_columns(track, width)
         if c1 <= c0 or r1 <= r0:
@@ -192,7 +203,7 @@ def look_again(pixels: np.ndarray, model: torch.nn.Module, segmentation: Segment
         return None
     traces = trace_curves(segmentation.class_map, segmentation.confidence, layout, classes=segmentation.classes)
     shares = style_ink_shares(segmentation.class_map, layout, segmentation.classes)
-    if not starved_tracks(layout, shares):
+    if not starved_tracks(layout, shares, segmentation.classes):
         return None
     result = None
     for event in second_look(pixels, model, segmentation, layout, traces, shares, tile=DEFAULT_TILE,

@@ -234,7 +234,7 @@ def digitize(
     check_cancel()  # a cancel while tracing must not turn into a finished run
 
     look: SecondLook | None = None
-    if other_scale_may_help(segmentation) and starved_tracks(layout, shares):
+    if other_scale_may_help(segmentation) and starved_tracks(layout, shares, segmentation.classes):
         # The page's scale was a guess made before the layout was read; a track whose curves lost their
         # style gets one more look at the other scale (veerdesk.inference.second_look).
         t = time.perf_counter()
