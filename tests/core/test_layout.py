@@ -154,7 +154,7 @@ def depth_axes(draw):
 @given(depth_axes(), st.floats(0, 1))
 def test_row_depth_inverse(axis, t):
     y0, y1 = axis.row_range()
-    y = y0 + t * (y1 - y0)
+    y = min(y0 + t * (y1 - y0), y1)  # at t = 1 the sum can overshoot the last tie by an ulp (NaN past it)
     d = axis.depth_at_row(y)
     assert np.isfinite(d)
     assert axis.row_at_depth(d) == pytest.approx(y, rel=1e-9, abs=1e-6)
