@@ -70,7 +70,10 @@ def test_a_starved_track_is_read_again_at_the_other_scale_and_kept_when_better(s
     first = run_to_result(digitize(image, layout, model=ScaleDependentModel().eval(), device="cpu", scale="1",
                                    **TILE))
     assert first.traces["SP"].coverage < 0.1  # at 1x the thin pen reads as solid: SP has no ink of its own
-    result = run_to_result(digitize(image, layout, model=ScaleDependentModel().eval(), device="cpu", **TILE))
+    events = list(digitize(image, layout, model=ScaleDependentModel().eval(), device="cpu", **TILE))
+    fractions = [e.fraction for e in events[:-1]]
+    assert fractions == sorted(fractions) and any(e.stage == "second look" for e in events[:-1])
+    result = events[-1]
     look = result.report["input_scale"]["second_look"]
     assert result.report["input_scale"]["used"] == 1 and look["scale"] == 2 and look["adopted"] == [0]
     assert look["tracks"][0]["before"]["SP"] < 0.1 and look["tracks"][0]["after"]["SP"] > 0.8
@@ -146,3 +149,24 @@ def test_no_second_look_where_the_probe_saw_the_enlarged_view_lose_the_ink():
     assert other_scale_may_help(seg("auto", 2, 0.9))  # enlarged: the look goes back to 1x
     assert other_scale_may_help(seg("auto", 1, None))  # the probe found no curve pixel at 1x
     assert not other_scale_may_help(seg("1", 1, None))  # the caller chose the scale
+
+
+def test_progress_keeps_rising_over_several_starved_tracks():
+    second = {"x0": 280, "x1": 500, "curves": [
+        {"mnemonic": "CALI", "unit": "IN", "left": 6, "right": 16, "style": "solid"},
+        {"mnemonic": "NPHI", "unit": "V/V", "left": 0.45, "right": -0.15, "style": "dashed"}]}
+    layout = Layout.from_dict(LAYOUT | {"tracks": LAYOUT["tracks"] + [second]})
+    image = np.full((300, 520), 255, np.uint8)
+    depth = layout.depth_grid()
+    y = layout.depth.row_at_depth(depth)
+    for track in layout.tracks:
+        for curve, centre, pen in ((track.curves[0], 0.2, 4), (track.curves[1], 0.75, 1)):
+            values = curve.left + (centre + 0.08 * np.sin((depth - depth[0]) / 7.0)) * (curve.right - curve.left)
+            pts = np.round(np.stack([track.column_at_value(values, curve.scale) - 0.5, y - 0.5], 1) * 16)
+            cv2.polylines(image, [pts.astype(np.int32)], False, 0, pen, lineType=cv2.LINE_8, shift=4)
+    events = list(digitize(image, layout, model=ScaleDependentModel().eval(), device="cpu", **TILE))
+    looks = [e for e in events[:-1] if e.stage == "second look"]
+    assert events[-1].report["input_scale"]["second_look"]["adopted"] == [0, 1]
+    assert {e.message.split(",")[0] for e in looks} == {"second look at track 1", "second look at track 2"}
+    fractions = [e.fraction for e in events[:-1]]
+    assert fractions == sorted(fractions)

@@ -234,19 +234,23 @@ def digitize(
     check_cancel()  # a cancel while tracing must not turn into a finished run
 
     look: SecondLook | None = None
-    if other_scale_may_help(segmentation) and starved_tracks(layout, shares, segmentation.classes):
+    starved = starved_tracks(layout, shares, segmentation.classes) if other_scale_may_help(segmentation) else []
+    if starved:
         # The page's scale was a guess made before the layout was read; a track whose curves lost their
         # style gets one more look at the other scale (veerdesk.inference.second_look).
         t = time.perf_counter()
+        strip = 0
         for event in second_look(pixels, model, segmentation, layout, traces, shares,
                                  tile=tile or DEFAULT_TILE, margin=margin or DEFAULT_MARGIN, device=device,
                                  tta=tta or DEFAULT_TTA, cancel=cancel):
             if isinstance(event, SecondLook):
                 look = event
-            else:
-                yield Progress("second look", event.done, event.total, 0.9 + 0.08 * event.done / event.total,
-                               f"second look at a track whose curves lost their style: tile {event.done}/"
-                               f"{event.total}")
+                continue
+            strip += event.done == 1  # each starved track's strip counts its tiles from 1
+            done = min(1.0, (strip - 1 + event.done / event.total) / len(starved))
+            yield Progress("second look", event.done, event.total, 0.9 + 0.08 * done,
+                           f"second look at track {starved[min(strip, len(starved)) - 1] + 1}, whose curves lost "
+                           f"their style: tile {event.done}/{event.total}")
         assert look is not None
         traces, shares = look.traces, look.shares
         timings["second_look_s"] = time.perf_counter() - t
