@@ -138,6 +138,7 @@ def second_look(
     layout: Layout,
     traces: dict[str, CurveTrace],
     shares: dict[str, float | None],
+    tracks: list[int],
     *,
     tile: int,
     margin: int,
@@ -145,8 +146,8 @@ def second_look(
     tta: str,
     cancel: Callable[[], bool] | None = None,
 ) -> Iterator[TileDone | SecondLook]:
-    """Look again at every starved track at the other scale; yields the strips' :class:`TileDone` events
-    (strip coordinates), then a :class:`SecondLook`.
+    """Look again at the starved ``tracks`` (:func:`starved_tracks` of ``shares``) at the other scale;
+    yields the strips' :class:`TileDone` events (strip coordinates), then a :class:`SecondLook`.
 
     ``segmentation``'s class map and confidence are updated in place where a track's new view is kept,
     so the masks the app shows and saves are the ones the curves were traced on.
@@ -158,7 +159,7 @@ def second_look(
     height, width = segmentation.class_map.shape
     rows = trace_row_range(layout, height)
     r0, r1 = max(0, rows[0] - STRIP_CONTEXT), min(height, rows[1] + STRIP_CONTEXT)
-    for index in starved_tracks(layout, shares, segmentation.classes):
+    for index in tracks:
         track = layout.tracks[index]
         c0, c1 = track_columns(track, width)
         if c1 <= c0 or r1 <= r0:
@@ -180,12 +181,11 @@ def second_look(
         alone = dataclasses.replace(layout, tracks=(track,))
         new_traces = trace_curves(segmentation.class_map, segmentation.confidence, alone,
                                   classes=segmentation.classes)
-        new_shares = style_ink_shares(segmentation.class_map, alone, segmentation.classes)
         before, after = found(track, traces), found(track, new_traces)
         adopted = better_read(before, after)
         if adopted:
             traces.update(new_traces)
-            shares.update(new_shares)
+            shares.update(style_ink_shares(segmentation.class_map, alone, segmentation.classes))
         else:
             segmentation.class_map[r0:r1, c0:c1] = old_classes
             segmentation.confidence[r0:r1, c0:c1] = old_confidence
@@ -203,10 +203,11 @@ def look_again(pixels: np.ndarray, model: torch.nn.Module, segmentation: Segment
         return None
     traces = trace_curves(segmentation.class_map, segmentation.confidence, layout, classes=segmentation.classes)
     shares = style_ink_shares(segmentation.class_map, layout, segmentation.classes)
-    if not starved_tracks(layout, shares, segmentation.classes):
+    starved = starved_tracks(layout, shares, segmentation.classes)
+    if not starved:
         return None
     result = None
-    for event in second_look(pixels, model, segmentation, layout, traces, shares, tile=DEFAULT_TILE,
+    for event in second_look(pixels, model, segmentation, layout, traces, shares, starved, tile=DEFAULT_TILE,
                              margin=DEFAULT_MARGIN, device=device, tta=segmentation.extra.get("tta", "flip")):
         if isinstance(event, SecondLook):
             result = event

@@ -240,7 +240,7 @@ def digitize(
         # style gets one more look at the other scale (veerdesk.inference.second_look).
         t = time.perf_counter()
         strip = 0
-        for event in second_look(pixels, model, segmentation, layout, traces, shares,
+        for event in second_look(pixels, model, segmentation, layout, traces, shares, starved,
                                  tile=tile or DEFAULT_TILE, margin=margin or DEFAULT_MARGIN, device=device,
                                  tta=tta or DEFAULT_TTA, cancel=cancel):
             if isinstance(event, SecondLook):
