@@ -170,3 +170,76 @@ def test_progress_keeps_rising_over_several_starved_tracks():
     assert {e.message.split(",")[0] for e in looks} == {"second look at track 1", "second look at track 2"}
     fractions = [e.fraction for e in events[:-1]]
     assert fractions == sorted(fractions)
+
+
+class ReadsThinStrokesOnly(nn.Module):
+    """Stands in for a model that knows only the stroke widths the generator draws: ink is a solid curve
+    where the stroke is thin (under half of a 7 px window across it is ink), background where it is
+    thick, so a 5 px stroke is lost at 1x and found when the page is shrunk by half."""
+
+    def forward(self, x):
+        ink = 1.0 - x
+        thin = (nn.functional.avg_pool2d(ink, (1, 7), stride=1, padding=(0, 3)) < 0.5).float()
+        curve = ink * thin
+        return torch.cat([4.0 - 8.0 * curve, 8.0 * curve - 4.0, torch.full_like(x, -6.0)], dim=1)
+
+
+def thick_sheet(pen: int):
+    """One track, GR drawn with OpenCV thickness ``pen`` (4: a 5 px stroke), on the LAYOUT's depth grid."""
+    layout = Layout.from_dict(LAYOUT | {"tracks": [{"x0": 20, "x1": 240, "curves": [LAYOUT["tracks"][0]["curves"][0]]}]})
+    image = np.full((300, 260), 255, np.uint8)
+    depth = layout.depth_grid()
+    track, curve = layout.tracks[0], layout.tracks[0].curves[0]
+    values = curve.left + (0.5 + 0.15 * np.sin((depth - depth[0]) / 9.0)) * (curve.right - curve.left)
+    pts = np.round(np.stack([track.column_at_value(values, curve.scale) - 0.5,
+                             layout.depth.row_at_depth(depth) - 0.5], 1) * 16).astype(np.int32)
+    cv2.polylines(image, [pts], False, 0, pen, lineType=cv2.LINE_8, shift=4)
+    return image, layout, {"GR": values}
+
+
+def test_a_thick_stroked_page_is_read_again_at_half_scale():
+    image, layout, truth = thick_sheet(4)
+    forced = run_to_result(digitize(image, layout, model=ReadsThinStrokesOnly().eval(), device="cpu", scale="1",
+                                    **TILE))
+    assert forced.traces["GR"].coverage < 0.1 and forced.report["input_scale"]["half_look"] is None
+    events = list(digitize(image, layout, model=ReadsThinStrokesOnly().eval(), device="cpu", **TILE))
+    fractions = [e.fraction for e in events[:-1]]
+    assert fractions == sorted(fractions)
+    assert any(e.stage == "half-scale look" and e.message.startswith("look at track 1 at half scale")
+               for e in events[:-1])
+    result = events[-1]
+    scale = result.report["input_scale"]
+    assert scale["used"] == 1 and scale["probe"]["stroke_width"] >= 4
+    assert scale["half_look"]["scale"] == 0.5 and scale["half_look"]["adopted"] == [0]
+    gr = result.traces["GR"]
+    assert gr.coverage > 0.95 and np.nanmax(np.abs(gr.value - truth["GR"])) < 0.03 * 150
+    assert "half_look_s" in result.report["timings"]
+
+
+def test_no_half_scale_look_on_thin_strokes_and_none_kept_when_no_better():
+    image, layout, _ = thick_sheet(1)
+    thin = run_to_result(digitize(image, layout, model=SameAtEveryScale().eval(), device="cpu", **TILE))
+    assert thin.report["input_scale"]["probe"]["stroke_width"] < 2 and thin.report["input_scale"]["half_look"] is None
+    image, layout, _ = thick_sheet(4)
+    forced = run_to_result(digitize(image, layout, model=SameAtEveryScale().eval(), device="cpu", scale="1", **TILE))
+    result = run_to_result(digitize(image, layout, model=SameAtEveryScale().eval(), device="cpu", **TILE))
+    look = result.report["input_scale"]["half_look"]
+    assert look["tracks"] and look["adopted"] == []
+    assert np.array_equal(np.asarray(result.segmentation.class_map), np.asarray(forced.segmentation.class_map))
+
+
+def test_when_a_half_scale_look_may_help():
+    from veerdesk.inference.second_look import half_look_may_help
+    from veerdesk.inference.segment import SegmentationResult
+
+    def seg(mode, used, stroke):
+        blank = np.zeros((4, 4), np.uint8)
+        return SegmentationResult(blank, blank, "cpu", "fp32", 0.0, 1, 0,
+                                  extra={"scale_mode": mode, "scale": used, "scale_probe": {"stroke_width": stroke}})
+
+    assert half_look_may_help(seg("auto", 1, 3.0))
+    assert half_look_may_help(seg("auto", 2, 3.0))  # the probe enlarged a thick page: still worth a look
+    assert not half_look_may_help(seg("auto", 1, 1.0))  # strokes the generator draws
+    assert not half_look_may_help(seg("auto", 1, None))  # no ink on the probe's tiles
+    assert not half_look_may_help(seg("1", 1, 5.0))  # the caller chose the scale
+    assert not half_look_may_help(seg("0.5", 0.5, 5.0))

@@ -118,7 +118,8 @@ def test_cli_digitize_single_pass_when_asked(sheet, tmp_path, fake_weights):
                  "--report", str(report), "--tta", "none", "--scale", "1"]) == 0
     data = json.loads(report.read_text())
     assert data["test_time_augmentation"] == "none"
-    assert data["input_scale"] == {"mode": "1", "used": 1, "probe": None, "second_look": None}
+    assert data["input_scale"] == {"mode": "1", "used": 1, "probe": None, "second_look": None,
+                                  "half_look": None}
     assert r_squared(truth["GR"], lasio.read(out)["GR"]) > 0.999
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from veerdesk.core.errors import CancelledError, ModelError
+from veerdesk.core.strokes import typical_stroke_width
 from veerdesk.inference.tiling import plan_tiles
 from veerdesk.ml.device import cpu_supports_bf16, resolve_device
 from veerdesk.ml.model import model_classes
@@ -217,8 +218,12 @@ def probe_scale(pixels: np.ndarray, model: torch.nn.Module, settings: RunSetting
     enlarge = (counts[2] > 0 and mean[1] < PROBE_SURE_CONFIDENCE and ratio >= PROBE_MIN_CURVE_RATIO
                and mean[2] >= mean[1] - PROBE_MAX_CONFIDENCE_LOSS)
     # JSON has no infinity: the report says null where the 1x view found no curve pixel at all.
+    # The typical stroke width decides nothing here; it tells a later step whether the sheet may be a scan at
+    # a higher resolution than the generator draws at (veerdesk.inference.second_look.half_look_may_help).
+    stroke = typical_stroke_width(pixels)
     figures = {"tiles": len(corners), "curve_pixel_ratio": round(ratio, 3) if math.isfinite(ratio) else None,
-               "confidence_1x": round(mean[1], 4), "confidence_2x": round(mean[2], 4)}
+               "confidence_1x": round(mean[1], 4), "confidence_2x": round(mean[2], 4),
+               "stroke_width": None if stroke is None else round(stroke, 2)}
     return (2 if enlarge else 1), figures
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,7 +111,7 @@ def style_warnings(traces: dict[str, CurveTrace], layout: Layout, shares: dict[s
 def build_report(traces: dict[str, CurveTrace], layout: Layout, *, timings: dict[str, float], device: str,
                  image: str | None, shape: tuple[int, int], model_info: dict[str, Any] | None,
                  warnings: list[str], segmentation: Any, style_shares: dict[str, float | None] | None = None,
-                 second_look: dict[str, Any] | None = None) -> dict[str, Any]:
+                 looks: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     depth = layout.depth_grid()
     style_shares = style_shares or {}
     warnings = warnings + style_warnings(traces, layout, style_shares)
@@ -141,7 +141,8 @@ def build_report(traces: dict[str, CurveTrace], layout: Layout, *, timings: dict
         "device": device,
         "test_time_augmentation": segmentation.extra.get("tta"),
         "input_scale": {"mode": segmentation.extra.get("scale_mode"), "used": segmentation.extra.get("scale"),
-                        "probe": segmentation.extra.get("scale_probe"), "second_look": second_look},
+                        "probe": segmentation.extra.get("scale_probe"),
+                        "second_look": (looks or {}).get("second_look"), "half_look": (looks or {}).get("half_look")},
         "model": {k: v for k, v in (model_info or {}).items() if k != "card"},
         "tiles": {"total": segmentation.tiles, "skipped_blank": segmentation.skipped_tiles},
         "timings": {**{k: round(v, 3) for k, v in timings.items()},
@@ -173,7 +174,15 @@ def digitize(
     None = the default, mirrored views averaged) and ``scale`` the input scale
     (``veerdesk.inference.segment.SCALE_MODES``; None = the default, "auto").
     """
-    from veerdesk.inference.second_look import SecondLook, other_scale_may_help, second_look, starved_tracks
+    from veerdesk.inference.second_look import (
+        HALF_SCALE,
+        SecondLook,
+        half_look_may_help,
+        other_scale_may_help,
+        second_look,
+        starved_tracks,
+        tracks_with_curves,
+    )
     from veerdesk.inference.segment import (
         DEFAULT_MARGIN,
         DEFAULT_SCALE,
@@ -233,35 +242,60 @@ def digitize(
     timings["trace_s"] = time.perf_counter() - t
     check_cancel()  # a cancel while tracing must not turn into a finished run
 
-    look: SecondLook | None = None
+    looks: dict[str, SecondLook] = {}
+    look_options = dict(tile=tile or DEFAULT_TILE, margin=margin or DEFAULT_MARGIN, device=device,
+                        tta=tta or DEFAULT_TTA, cancel=cancel)
     starved = starved_tracks(layout, shares, segmentation.classes) if other_scale_may_help(segmentation) else []
     if starved:
         # The page's scale was a guess made before the layout was read; a track whose curves lost their
         # style gets one more look at the other scale (veerdesk.inference.second_look).
         t = time.perf_counter()
-        strip = 0
-        for event in second_look(pixels, model, segmentation, layout, traces, shares, starved,
-                                 tile=tile or DEFAULT_TILE, margin=margin or DEFAULT_MARGIN, device=device,
-                                 tta=tta or DEFAULT_TTA, cancel=cancel):
-            if isinstance(event, SecondLook):
-                look = event
-                continue
-            strip += event.done == 1  # each starved track's strip counts its tiles from 1
-            done = min(1.0, (strip - 1 + event.done / event.total) / len(starved))
-            yield Progress("second look", event.done, event.total, 0.9 + 0.08 * done,
-                           f"second look at track {starved[min(strip, len(starved)) - 1] + 1}, whose curves lost "
-                           f"their style: tile {event.done}/{event.total}")
-        assert look is not None
-        traces, shares = look.traces, look.shares
+        looks["second_look"] = yield from _take_look(
+            second_look(pixels, model, segmentation, layout, traces, shares, starved, **look_options),
+            starved, "second look", (0.9, 0.94), "second look at track {}, whose curves lost their style")
+        traces, shares = looks["second_look"].traces, looks["second_look"].shares
         timings["second_look_s"] = time.perf_counter() - t
+        check_cancel()
+    if half_look_may_help(segmentation):
+        # Thick strokes: perhaps a scan at a higher resolution than the generator draws at, which the model
+        # may read better shrunk; every track gets a look at half scale, kept by the same rule.
+        t = time.perf_counter()
+        tracks = tracks_with_curves(layout)
+        looks["half_look"] = yield from _take_look(
+            second_look(pixels, model, segmentation, layout, traces, shares, tracks, scale=HALF_SCALE,
+                        **look_options),
+            tracks, "half-scale look", (0.94, 0.98), "look at track {} at half scale (thick strokes)")
+        traces, shares = looks["half_look"].traces, looks["half_look"].shares
+        timings["half_look_s"] = time.perf_counter() - t
         check_cancel()
     timings["total_s"] = time.perf_counter() - start
     report = build_report(traces, layout, timings=timings, device=segmentation.device, image=image_name,
                           shape=(height, width), model_info=model_info, warnings=warnings,
                           segmentation=segmentation, style_shares=shares,
-                          second_look=None if look is None else look.report())
+                          looks={name: look.report() for name, look in looks.items()})
     yield Progress("done", 1, 1, 1.0, "done")
     yield DigitizeResult(traces, segmentation, layout, timings, report, (height, width))
+
+
+def _take_look(events: Iterator[Any], tracks: list[int], stage: str, band: tuple[float, float],
+               describe: str) -> Generator[Progress, None, Any]:
+    """Pass a :func:`~veerdesk.inference.second_look.second_look` run's tile events on as progress rising
+    through ``band`` over all of ``tracks`` (``describe`` names the track being read, 1-based), and return
+    its result."""
+    from veerdesk.inference.second_look import SecondLook
+
+    strip, look = 0, None
+    for event in events:
+        if isinstance(event, SecondLook):
+            look = event
+            continue
+        strip += event.done == 1  # each track's strip counts its tiles from 1
+        done = min(1.0, (strip - 1 + event.done / event.total) / len(tracks))
+        track = tracks[min(strip, len(tracks)) - 1] + 1
+        yield Progress(stage, event.done, event.total, band[0] + (band[1] - band[0]) * done,
+                       f"{describe.format(track)}: tile {event.done}/{event.total}")
+    assert look is not None
+    return look
 
 
 def run_to_result(events: Iterator[Progress | DigitizeResult],

@@ -60,7 +60,7 @@ MINIMAP_MARKS = 40
 
 # The Model menu's input scales (digitize's --scale): the automatic choice, or one the user knows better.
 INPUT_SCALES = (
-    ("auto", "&Automatic (probe the page; look again at tracks that lost their style)"),
+    ("auto", "&Automatic (probe the page; look again at tracks that lost their style, or at half scale)"),
     ("0.5", "&Half: high-resolution scan (lines 3 px wide or more)"),
     ("1", "As &scanned (fastest)"),
     ("2", "&Enlarged 2x (thin, broken pens; 4x the time)"),

@@ -48,7 +48,7 @@ class JobResult:
     rows: tuple[int, int] | None = None  # set for a re-run of a region
     gap: dict | None = None  # reality-gap figures of the sheet (veerdesk.ml.gap), full runs only
     warnings: tuple[str, ...] = ()  # the digitize report's warnings (e.g. a curve whose style the model never saw)
-    scale: str = ""  # the input scale the run used, e.g. "1x", "0.5x", "1x, 2 tracks looked at again at 2x"
+    scale: str = ""  # the input scale the run used, e.g. "1x", "0.5x", "1x, 2 tracks read at 2x"
 
 
 JobEvent = JobProgress | JobDevice | JobTile | JobResult
@@ -61,10 +61,11 @@ def describe_scale(input_scale: dict) -> str:
     if used is None:
         return ""
     text = f"{used:g}x"
-    look = input_scale.get("second_look") or {}
-    if look.get("adopted"):
-        count = len(look["adopted"])
-        text += f", {count} track{'s' if count > 1 else ''} read at {look['scale']:g}x"
+    for key in ("second_look", "half_look"):
+        look = input_scale.get(key) or {}
+        if look.get("adopted"):
+            count = len(look["adopted"])
+            text += f", {count} track{'s' if count > 1 else ''} read at {look['scale']:g}x"
     return text
 
 
