@@ -135,14 +135,20 @@ def test_which_tracks_are_starved_and_when_a_new_view_wins():
     assert not better_read({"GR": 0.9, "SP": 0.02}, {"GR": 0.9, "SP": 0.2})  # gain under 0.1 a curve
 
 
-def test_no_second_look_where_the_probe_saw_the_enlarged_view_lose_the_ink():
-    from veerdesk.inference.second_look import other_scale_may_help
+def probed(mode, used, **probe):
+    """A blank segmentation that ran at scale ``used`` under ``mode``, the probe having measured ``probe``."""
     from veerdesk.inference.segment import SegmentationResult
 
+    blank = np.zeros((4, 4), np.uint8)
+    return SegmentationResult(blank, blank, "cpu", "fp32", 0.0, 1, 0,
+                              extra={"scale_mode": mode, "scale": used, "scale_probe": probe})
+
+
+def test_no_second_look_where_the_probe_saw_the_enlarged_view_lose_the_ink():
+    from veerdesk.inference.second_look import other_scale_may_help
+
     def seg(mode, used, ratio):
-        blank = np.zeros((4, 4), np.uint8)
-        return SegmentationResult(blank, blank, "cpu", "fp32", 0.0, 1, 0,
-                                  extra={"scale_mode": mode, "scale": used, "scale_probe": {"curve_pixel_ratio": ratio}})
+        return probed(mode, used, curve_pixel_ratio=ratio)
 
     assert other_scale_may_help(seg("auto", 1, 1.05))
     assert not other_scale_may_help(seg("auto", 1, 0.4))  # 2x found under 80 % of the curve pixels
@@ -230,12 +236,9 @@ def test_no_half_scale_look_on_thin_strokes_and_none_kept_when_no_better():
 
 def test_when_a_half_scale_look_may_help():
     from veerdesk.inference.second_look import half_look_may_help
-    from veerdesk.inference.segment import SegmentationResult
 
     def seg(mode, used, stroke):
-        blank = np.zeros((4, 4), np.uint8)
-        return SegmentationResult(blank, blank, "cpu", "fp32", 0.0, 1, 0,
-                                  extra={"scale_mode": mode, "scale": used, "scale_probe": {"stroke_width": stroke}})
+        return probed(mode, used, stroke_width=stroke)
 
     assert half_look_may_help(seg("auto", 1, 3.0))
     assert half_look_may_help(seg("auto", 2, 3.0))  # the probe enlarged a thick page: still worth a look
