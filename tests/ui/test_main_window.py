@@ -614,4 +614,7 @@ def test_the_status_line_says_which_scale_a_run_read_the_sheet_at():
     look = {"scale": 2, "adopted": [0, 2], "tracks": []}
     assert describe_scale({"used": 1, "second_look": look}) == "1x, 2 tracks read at 2x"
     assert describe_scale({"used": 2, "second_look": {"scale": 1, "adopted": [], "tracks": []}}) == "2x"
+    half = {"scale": 0.5, "adopted": [1], "tracks": []}
+    assert describe_scale({"used": 1, "second_look": look, "half_look": half}) == \
+        "1x, 2 tracks read at 2x, 1 track read at 0.5x"
     assert describe_scale({}) == ""
