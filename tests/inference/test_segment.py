@@ -1,19 +1,12 @@
 import numpy as np
 import pytest
 import torch
+from fake_models import InkModel
 from torch import nn
 
 from veerdesk.core.errors import CancelledError, ModelError
 from veerdesk.inference import segment
 from veerdesk.inference.segment import SegmentationResult, TileDone, choose_settings, run_segmentation, segment_page
-
-
-class InkModel(nn.Module):
-    """Pointwise: dark pixels → class 1, light → class 0 (so any tiling must reproduce it exactly)."""
-
-    def forward(self, x):
-        ink = 1.0 - x
-        return torch.cat([4.0 - 8.0 * ink, 8.0 * ink - 4.0, torch.full_like(x, -6.0)], dim=1)
 
 
 class SmallConv(nn.Module):

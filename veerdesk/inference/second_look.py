@@ -224,21 +224,33 @@ def second_look(
     yield result
 
 
+def planned_looks(segmentation: SegmentationResult, layout: Layout, shares: dict[str, float | None]
+                  ) -> dict[str, tuple[list[int], float | None]]:
+    """The looks digitize takes after its first tracing, in order, as ``name: (tracks, scale)``:
+    ``second_look`` at the starved tracks (at the other scale, ``None``) where the probe leaves room for it
+    and some track is starved, then ``half_look`` at every track of a thick-stroked page (at half scale).
+    Empty after a scale the caller chose."""
+    plan: dict[str, tuple[list[int], float | None]] = {}
+    starved = starved_tracks(layout, shares, segmentation.classes) if other_scale_may_help(segmentation) else []
+    if starved:
+        plan["second_look"] = (starved, None)
+    if half_look_may_help(segmentation):
+        plan["half_look"] = (tracks_with_curves(layout), HALF_SCALE)
+    return plan
+
+
 def look_again(pixels: np.ndarray, model: torch.nn.Module, segmentation: SegmentationResult, layout: Layout,
                device: str | torch.device = "auto") -> list[SecondLook]:
-    """Trace ``segmentation`` and take the looks digitize takes (at starved tracks, then at half scale on
-    a thick-stroked page), all at once (for evaluation, which wants digitize's masks without its progress
-    events). Only after an automatic scale: a scale the caller chose is kept. Returns the looks taken."""
-    looks: list[SecondLook] = []
-    starved_look, half_look = other_scale_may_help(segmentation), half_look_may_help(segmentation)
-    if not (starved_look or half_look):
-        return looks
-    traces = trace_curves(segmentation.class_map, segmentation.confidence, layout, classes=segmentation.classes)
+    """Take the looks digitize takes (:func:`planned_looks`) all at once, tracing ``segmentation`` first
+    when there is one to take (for evaluation, which wants digitize's masks without its progress events).
+    Returns the looks taken."""
     shares = style_ink_shares(segmentation.class_map, layout, segmentation.classes)
-    starved = starved_tracks(layout, shares, segmentation.classes) if starved_look else []
-    for tracks, scale in ((starved, None), (tracks_with_curves(layout) if half_look else [], HALF_SCALE)):
-        if not tracks:
-            continue
+    plan = planned_looks(segmentation, layout, shares)
+    if not plan:
+        return []
+    traces = trace_curves(segmentation.class_map, segmentation.confidence, layout, classes=segmentation.classes)
+    looks: list[SecondLook] = []
+    for tracks, scale in plan.values():
         for event in second_look(pixels, model, segmentation, layout, traces, shares, tracks, tile=DEFAULT_TILE,
                                  margin=DEFAULT_MARGIN, device=device, tta=segmentation.extra.get("tta", "flip"),
                                  scale=scale):

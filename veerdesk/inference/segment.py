@@ -49,8 +49,9 @@ DEFAULT_TTA = "flip"
 # the curve pixels, or a mean top probability more than 0.03 lower. Set with stage 9 on 62 pages (generated
 # 500-531, bench/bench_foreign_style.py 0-29) and checked on 54 others (foreign 30-59, the card's 0-23).
 # "0.5" shrinks the page by half: for scans at a resolution well above what the generator draws, where even
-# the grid lines are 3 px wide or more. Chosen by the user only: shrinking lost on the generated pages whose
-# strokes are that thick (see README, "High-resolution scans").
+# the grid lines are 3 px wide or more. "auto" never shrinks a whole page (that lost on the generated pages
+# whose strokes are that thick); on a thick-stroked page it reads each track again at half scale and keeps
+# the better view (veerdesk.inference.second_look; README, "High-resolution scans").
 SCALE_MODES = ("auto", "0.5", "1", "2")
 DEFAULT_SCALE = "auto"
 PROBE_TILES = 6

@@ -174,15 +174,7 @@ def digitize(
     None = the default, mirrored views averaged) and ``scale`` the input scale
     (``veerdesk.inference.segment.SCALE_MODES``; None = the default, "auto").
     """
-    from veerdesk.inference.second_look import (
-        HALF_SCALE,
-        SecondLook,
-        half_look_may_help,
-        other_scale_may_help,
-        second_look,
-        starved_tracks,
-        tracks_with_curves,
-    )
+    from veerdesk.inference.second_look import SecondLook, planned_looks, second_look
     from veerdesk.inference.segment import (
         DEFAULT_MARGIN,
         DEFAULT_SCALE,
@@ -242,31 +234,20 @@ def digitize(
     timings["trace_s"] = time.perf_counter() - t
     check_cancel()  # a cancel while tracing must not turn into a finished run
 
+    # The page's scale was a guess made before the layout was read: a track whose curves lost their style
+    # gets one more look at the other scale, and every track of a thick-stroked page (perhaps a scan at a
+    # higher resolution than the generator draws at) one at half scale (veerdesk.inference.second_look).
     looks: dict[str, SecondLook] = {}
-    look_options = dict(tile=tile or DEFAULT_TILE, margin=margin or DEFAULT_MARGIN, device=device,
-                        tta=tta or DEFAULT_TTA, cancel=cancel)
-    starved = starved_tracks(layout, shares, segmentation.classes) if other_scale_may_help(segmentation) else []
-    if starved:
-        # The page's scale was a guess made before the layout was read; a track whose curves lost their
-        # style gets one more look at the other scale (veerdesk.inference.second_look).
+    for name, (tracks, look_scale) in planned_looks(segmentation, layout, shares).items():
         t = time.perf_counter()
-        looks["second_look"] = yield from _take_look(
-            second_look(pixels, model, segmentation, layout, traces, shares, starved, **look_options),
-            starved, "second look", (0.9, 0.94), "second look at track {}, whose curves lost their style")
-        traces, shares = looks["second_look"].traces, looks["second_look"].shares
-        timings["second_look_s"] = time.perf_counter() - t
-        check_cancel()
-    if half_look_may_help(segmentation):
-        # Thick strokes: perhaps a scan at a higher resolution than the generator draws at, which the model
-        # may read better shrunk; every track gets a look at half scale, kept by the same rule.
-        t = time.perf_counter()
-        tracks = tracks_with_curves(layout)
-        looks["half_look"] = yield from _take_look(
-            second_look(pixels, model, segmentation, layout, traces, shares, tracks, scale=HALF_SCALE,
-                        **look_options),
-            tracks, "half-scale look", (0.94, 0.98), "look at track {} at half scale (thick strokes)")
-        traces, shares = looks["half_look"].traces, looks["half_look"].shares
-        timings["half_look_s"] = time.perf_counter() - t
+        stage, band, describe = LOOK_PROGRESS[name]
+        looks[name] = yield from _take_look(
+            second_look(pixels, model, segmentation, layout, traces, shares, tracks, tile=tile or DEFAULT_TILE,
+                        margin=margin or DEFAULT_MARGIN, device=device, tta=tta or DEFAULT_TTA, cancel=cancel,
+                        scale=look_scale),
+            tracks, stage, band, describe)
+        traces, shares = looks[name].traces, looks[name].shares
+        timings[f"{name}_s"] = time.perf_counter() - t
         check_cancel()
     timings["total_s"] = time.perf_counter() - start
     report = build_report(traces, layout, timings=timings, device=segmentation.device, image=image_name,
@@ -275,6 +256,14 @@ def digitize(
                           looks={name: look.report() for name, look in looks.items()})
     yield Progress("done", 1, 1, 1.0, "done")
     yield DigitizeResult(traces, segmentation, layout, timings, report, (height, width))
+
+
+# Per look digitize may take (veerdesk.inference.second_look.planned_looks): progress stage, the band of the
+# run's progress it rises through, and how it names the track it reads.
+LOOK_PROGRESS = {
+    "second_look": ("second look", (0.9, 0.94), "second look at track {}, whose curves lost their style"),
+    "half_look": ("half-scale look", (0.94, 0.98), "look at track {} at half scale (thick strokes)"),
+}
 
 
 def _take_look(events: Iterator[Any], tracks: list[int], stage: str, band: tuple[float, float],
