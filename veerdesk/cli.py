@@ -83,8 +83,8 @@ def _add_inference_options(p) -> None:
     p.add_argument("--scale", choices=("auto", "0.5", "1", "2"), default="auto",
                    help="input scale: 'auto' (default) probes a few tiles and runs the page enlarged 2x (4x the "
                         "model time) unless the model reads it surely at 1x or loses its pens at 2x, then looks "
-                        "again at the other scale at tracks whose curves lost their style, and on a page whose "
-                        "typical stroke is 3 px or wider at every track shrunk by half; '1' (fastest) or '2' "
+                        "again at the other scale at tracks whose curves lost their style, and at every track shrunk "
+                        "by half, keeping the view whose traces lie on more of their own ink; '1' (fastest) or '2' "
                         "force it; '0.5' shrinks the whole page by half, for high-resolution scans (pens and grid "
                         "lines 3 px wide or more)")
 

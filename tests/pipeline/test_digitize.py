@@ -155,9 +155,10 @@ def test_cli_without_trained_weights_says_so(sheet, tmp_path, monkeypatch, capsy
 
 
 # --------------------------------------------------------------------------- cancelling at any point
-# Every progress event of a run on the test sheet before "done" (tile 128 → 3 × 3 tiles). After "done"
-# only the result follows: a cancel then is too late and the run's result stands.
-STAGES = ["load", "model"] + ["segment"] * 9 + ["trace"]
+# Every progress event of a run on the test sheet before "done" (tile 128 → 3 × 3 tiles, then the look at
+# half scale: one event per tile of each track's strip). After "done" only the result follows: a cancel then
+# is too late and the run's result stands.
+STAGES = ["load", "model"] + ["segment"] * 9 + ["trace"] + ["half-scale look"] * 12
 SMALL_TILES = {"tile": 128, "margin": 16}
 
 

@@ -11,16 +11,20 @@ a curve with (next to) none of its track's curve pixels in its own classes is *s
 For each track with a starved curve this runs the model once more over just that track's strip, at the
 other scale, re-traces the track, and keeps the new view only when the track is clearly better read there:
 its curves together are found at more depths with more confidence (the sum over its curves of coverage x
-mean confidence rises by at least 0.1 per curve), and no curve loses much of its own (0.2). On our own
+mean confidence rises by at least 0.1 per curve) or traced on more of their own ink (below), and no curve
+loses much of its own (0.2). On our own
 generated pages a starved curve is most often a pen the scan artefacts all but erased, and the other view
 is no better (enlarged, those pages read far worse), so the bar is set where they do not lose (see README,
 "A second look at starved tracks").
 
-A page whose typical stroke is thick (:func:`veerdesk.core.strokes.typical_stroke_width`, measured by the
-scale probe) may be a scan at two or three times the resolution the generator draws at; there every
-track gets a look at half scale (:func:`half_look_may_help`), kept by the same rule. On matplotlib pages
-enlarged 2.5x this lifted the share of curves at R² ≥ 0.9 from 76 % to 91 %; on 56 generated pages no
-track's half view was kept (README, "High-resolution scans").
+After an automatic scale every track also gets a look at half scale (:func:`half_look_may_help`): a sheet
+scanned at two or three times the resolution the generator draws at has every pen, dash and grid line that
+much wider, and the model reads it better shrunk. The other view of a track is kept when the model is
+surer of what it found there (:func:`found`) or when its traces lie on more of their own ink
+(:func:`on_own_ink`): on pages enlarged 2-3x the full view often traces a pen beside its ink, or along
+another pen's, with no less confidence. On matplotlib and Pillow-drawn pages enlarged 2-3x this lifted the
+share of curves at R² ≥ 0.9 by 7-26 points; on generated pages and pages at their own size it kept no
+track that read worse (README, "High-resolution scans").
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import torch
 
 from veerdesk.core.curves import CurveTrace
 from veerdesk.core.layout import Layout, Track
+from veerdesk.core.strokes import INK_LEVEL
 from veerdesk.inference.segment import (
     DEFAULT_MARGIN,
     DEFAULT_TILE,
@@ -59,10 +64,16 @@ STARVED_SHARE = 0.05
 # bench_foreign_style 0-29, which must not lose) and checked on matplotlib pages 30-59.
 ADOPT_MIN_GAIN = 0.1
 ADOPT_MAX_LOSS = 0.2
-# A page whose median stroke on the ink's ridge is at least this wide (px) gets a look at half scale: most
-# strokes the generator draws are 1-2 px (the median is 1 on 36 of 56 generated pages, 3 or more on every
-# matplotlib page enlarged 2.5x).
-THICK_STROKE_WIDTH = 2.5
+# The other view is also kept when its traces sit on the page's own ink more often: the sum over the track's
+# curves of the share of depths at which the trace lies on a dark pixel labelled with the curve's own style
+# rises by ON_INK_MIN_GAIN per curve (no curve losing ADOPT_MAX_LOSS). The model's confidence cannot tell
+# these apart: on a page scanned at 3x a pen traced 2 px beside its ink, or one dash-dot pen traced along
+# another's ink, is read as surely as the right one, and the half view's interpolated probabilities are
+# lower everywhere. Set on pages enlarged 2-3x (bench_foreign_style 0-26, matplotlib 0-24) and generated
+# pages 500-555, which must not lose; checked on foreign 30-41 at 2x, matplotlib 30-41 at 2.5x and on pages
+# at their own size (README, "High-resolution scans").
+ON_INK_MIN_GAIN = 0.05
+ON_INK_REACH = 1  # px either side of the traced column
 HALF_SCALE = 0.5
 # Columns (and rows) of context around the strip, beyond the tile margin: the strip's own edges are page
 # edges to the tiler, so the track itself should lie well inside.
@@ -71,15 +82,19 @@ STRIP_CONTEXT = 96
 
 @dataclass
 class TrackLook:
-    """What the second look found for one track: per curve, coverage x mean confidence in each view."""
+    """What the second look found for one track: per curve, coverage x mean confidence (:func:`found`) and
+    the share of depths traced on the curve's own ink (:func:`on_own_ink`), in each view."""
 
     track: int
     adopted: bool
     before: dict[str, float]
     after: dict[str, float]
+    on_ink_before: dict[str, float] = field(default_factory=dict)
+    on_ink_after: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"track": self.track, "adopted": self.adopted, "before": self.before, "after": self.after}
+        return {"track": self.track, "adopted": self.adopted, "before": self.before, "after": self.after,
+                "on_ink_before": self.on_ink_before, "on_ink_after": self.on_ink_after}
 
 
 @dataclass
@@ -130,14 +145,12 @@ def other_scale_may_help(segmentation: SegmentationResult) -> bool:
 
 
 def half_look_may_help(segmentation: SegmentationResult) -> bool:
-    """True when the scale probe found the page's typical stroke thick (:data:`THICK_STROKE_WIDTH`): a
-    sheet scanned at a higher resolution than the generator draws at, which the model may read better
-    shrunk. Only after an automatic scale, and not when the page already ran below 1x."""
+    """True after an automatic scale of 1x or more: the sheet may be a scan at a higher resolution than the
+    generator draws at. No page measure tells such a scan apart well enough: the typical stroke width
+    (``scale_probe["stroke_width"]``) is 1 px on some pages enlarged 2-3x (pale or broken pens) and 3 px on
+    generated pages with heavy pens, so every track is looked at and the keep rule decides."""
     extra = segmentation.extra
-    if extra.get("scale_mode") != "auto" or extra.get("scale", 1) < 1:
-        return False
-    width = (extra.get("scale_probe") or {}).get("stroke_width")
-    return width is not None and width >= THICK_STROKE_WIDTH
+    return extra.get("scale_mode") == "auto" and extra.get("scale", 1) >= 1
 
 
 def tracks_with_curves(layout: Layout) -> list[int]:
@@ -151,11 +164,40 @@ def found(track: Track, traces: dict[str, CurveTrace]) -> dict[str, float]:
             for c in track.curves}
 
 
-def better_read(before: dict[str, float], after: dict[str, float]) -> bool:
-    """Whether the other view reads the track clearly better (see :data:`ADOPT_MIN_GAIN`)."""
+def on_own_ink(pixels: np.ndarray, class_map: np.ndarray, layout: Layout, track: Track,
+               traces: dict[str, CurveTrace], classes: int = 3) -> dict[str, float]:
+    """Per curve of the track: the share of its depth samples at which the trace lies on ink (a page pixel
+    darker than :data:`~veerdesk.core.strokes.INK_LEVEL`) that ``class_map`` labels with one of the curve's
+    own classes, within :data:`ON_INK_REACH` px of the traced column. Unlike the model's confidence this
+    means the same at any input scale: both views are traced on the same page."""
+    height, width = class_map.shape
+    own_classes = curve_pixel_classes(track, classes)
+    out = {}
+    for curve in track.curves:
+        trace = traces[curve.mnemonic]
+        present = trace.present
+        if not present.any() or width < 2 * ON_INK_REACH + 1:
+            out[curve.mnemonic] = 0.0
+            continue
+        rows = np.rint(layout.depth.row_at_depth(trace.depth[present]))
+        cols = np.rint(track.display_columns(trace.value[present], curve))
+        inside = np.isfinite(rows) & np.isfinite(cols) & (rows >= 0) & (rows < height)
+        inside &= (cols >= ON_INK_REACH) & (cols < width - ON_INK_REACH)
+        r, c = rows[inside].astype(np.intp), cols[inside].astype(np.intp)
+        hit = np.zeros(r.size, dtype=bool)
+        for dc in range(-ON_INK_REACH, ON_INK_REACH + 1):
+            hit |= (np.asarray(pixels[r, c + dc]) < INK_LEVEL) & np.isin(np.asarray(class_map[r, c + dc]),
+                                                                         own_classes[curve.mnemonic])
+        out[curve.mnemonic] = round(float(hit.sum()) / trace.value.size, 4)
+    return out
+
+
+def better_read(before: dict[str, float], after: dict[str, float], min_gain: float = ADOPT_MIN_GAIN) -> bool:
+    """Whether the other view reads the track clearly better by one per-curve figure: the sum rises by
+    ``min_gain`` per curve and no curve loses more than :data:`ADOPT_MAX_LOSS`."""
     gain = sum(after.values()) - sum(before.values())
     worst = min(after[name] - before[name] for name in before)
-    return gain >= ADOPT_MIN_GAIN * len(before) and worst >= -ADOPT_MAX_LOSS
+    return gain >= min_gain * len(before) and worst >= -ADOPT_MAX_LOSS
 
 
 def second_look(
@@ -204,6 +246,7 @@ def second_look(
                 yield event
         assert strip is not None
         # Swap the track's columns in, trace that track alone, and swap back unless the new view wins.
+        ink_before = on_own_ink(pixels, segmentation.class_map, layout, track, traces, segmentation.classes)
         old_classes = np.array(segmentation.class_map[r0:r1, c0:c1])
         old_confidence = np.array(segmentation.confidence[r0:r1, c0:c1])
         segmentation.class_map[r0:r1, c0:c1] = strip.class_map[:, c0 - s0:c1 - s0]
@@ -212,14 +255,16 @@ def second_look(
         new_traces = trace_curves(segmentation.class_map, segmentation.confidence, alone,
                                   classes=segmentation.classes)
         before, after = found(track, traces), found(track, new_traces)
-        adopted = better_read(before, after)
+        ink_after = on_own_ink(pixels, segmentation.class_map, layout, track, new_traces, segmentation.classes)
+        # Either sign is enough: the model surer of what it found, or the traces on more of their own ink.
+        adopted = better_read(before, after) or better_read(ink_before, ink_after, ON_INK_MIN_GAIN)
         if adopted:
             traces.update(new_traces)
             shares.update(style_ink_shares(segmentation.class_map, alone, segmentation.classes))
         else:
             segmentation.class_map[r0:r1, c0:c1] = old_classes
             segmentation.confidence[r0:r1, c0:c1] = old_confidence
-        result.looks.append(TrackLook(index, adopted, before, after))
+        result.looks.append(TrackLook(index, adopted, before, after, ink_before, ink_after))
     result.seconds = time.perf_counter() - start
     yield result
 
@@ -228,7 +273,7 @@ def planned_looks(segmentation: SegmentationResult, layout: Layout, shares: dict
                   ) -> dict[str, tuple[list[int], float | None]]:
     """The looks digitize takes after its first tracing, in order, as ``name: (tracks, scale)``:
     ``second_look`` at the starved tracks (at the other scale, ``None``) where the probe leaves room for it
-    and some track is starved, then ``half_look`` at every track of a thick-stroked page (at half scale).
+    and some track is starved, then ``half_look`` at every track that holds a curve (at half scale).
     Empty after a scale the caller chose."""
     plan: dict[str, tuple[list[int], float | None]] = {}
     starved = starved_tracks(layout, shares, segmentation.classes) if other_scale_may_help(segmentation) else []

@@ -50,8 +50,8 @@ DEFAULT_TTA = "flip"
 # 500-531, bench/bench_foreign_style.py 0-29) and checked on 54 others (foreign 30-59, the card's 0-23).
 # "0.5" shrinks the page by half: for scans at a resolution well above what the generator draws, where even
 # the grid lines are 3 px wide or more. "auto" never shrinks a whole page (that lost on the generated pages
-# whose strokes are that thick); on a thick-stroked page it reads each track again at half scale and keeps
-# the better view (veerdesk.inference.second_look; README, "High-resolution scans").
+# whose strokes are that thick); it reads each track again at half scale and keeps the better view
+# (veerdesk.inference.second_look; README, "High-resolution scans").
 SCALE_MODES = ("auto", "0.5", "1", "2")
 DEFAULT_SCALE = "auto"
 PROBE_TILES = 6
@@ -219,8 +219,8 @@ def probe_scale(pixels: np.ndarray, model: torch.nn.Module, settings: RunSetting
     enlarge = (counts[2] > 0 and mean[1] < PROBE_SURE_CONFIDENCE and ratio >= PROBE_MIN_CURVE_RATIO
                and mean[2] >= mean[1] - PROBE_MAX_CONFIDENCE_LOSS)
     # JSON has no infinity: the report says null where the 1x view found no curve pixel at all.
-    # The typical stroke width decides nothing here; it tells a later step whether the sheet may be a scan at
-    # a higher resolution than the generator draws at (veerdesk.inference.second_look.half_look_may_help).
+    # The typical stroke width decides nothing; the report gives it as a hint that the sheet may be a scan at
+    # a higher resolution than the generator draws at (wider than 2-3 px).
     stroke = typical_stroke_width(pixels)
     figures = {"tiles": len(corners), "curve_pixel_ratio": round(ratio, 3) if math.isfinite(ratio) else None,
                "confidence_1x": round(mean[1], 4), "confidence_2x": round(mean[2], 4),

@@ -235,8 +235,8 @@ def digitize(
     check_cancel()  # a cancel while tracing must not turn into a finished run
 
     # The page's scale was a guess made before the layout was read: a track whose curves lost their style
-    # gets one more look at the other scale, and every track of a thick-stroked page (perhaps a scan at a
-    # higher resolution than the generator draws at) one at half scale (veerdesk.inference.second_look).
+    # gets one more look at the other scale, and every track one at half scale, in case the sheet is a scan at
+    # a higher resolution than the generator draws at (veerdesk.inference.second_look).
     looks: dict[str, SecondLook] = {}
     for name, (tracks, look_scale) in planned_looks(segmentation, layout, shares).items():
         t = time.perf_counter()
@@ -262,7 +262,7 @@ def digitize(
 # run's progress it rises through, and how it names the track it reads.
 LOOK_PROGRESS = {
     "second_look": ("second look", (0.9, 0.94), "second look at track {}, whose curves lost their style"),
-    "half_look": ("half-scale look", (0.94, 0.98), "look at track {} at half scale (thick strokes)"),
+    "half_look": ("half-scale look", (0.94, 0.98), "look at track {} at half scale"),
 }
 
 
