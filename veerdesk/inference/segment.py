@@ -159,7 +159,10 @@ def _autocast(settings: RunSettings):
 
 def _window_input(pixels: np.ndarray, window: tuple[int, int, int, int], settings: RunSettings) -> torch.Tensor:
     y0, x0, y1, x1 = window
-    window = torch.from_numpy(np.ascontiguousarray(pixels[y0:y1, x0:x1]))
+    block = np.ascontiguousarray(pixels[y0:y1, x0:x1])
+    if not block.flags.writeable:  # a read-only page (memory-mapped, or a caller's): torch warns on those
+        block = block.copy()
+    window = torch.from_numpy(block)
     x = window.to(settings.device, non_blocking=True).float().mul_(1.0 / 255.0)[None, None]
     if settings.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
