@@ -216,9 +216,10 @@ def second_look(
     cancel: Callable[[], bool] | None = None,
     scale: float | None = None,
 ) -> Iterator[TileDone | SecondLook]:
-    """Look again at ``tracks`` (the starved ones, :func:`starved_tracks` of ``shares``) at ``scale`` (None:
-    the other scale, 2x after 1x, else 1x); yields the strips' :class:`TileDone` events (strip
-    coordinates), then a :class:`SecondLook`.
+    """Look again at ``tracks`` (as :func:`planned_looks` chose them: the starved ones, or every track with a
+    curve) at ``scale`` (None: the other scale, 2x after 1x, else 1x); yields the strips' :class:`TileDone`
+    events (strip coordinates), then a :class:`SecondLook`. Both figures of each view are reported; the
+    own-ink one decides only for a shrunk view (see :data:`ON_INK_MIN_GAIN`).
 
     ``segmentation``'s class map and confidence are updated in place where a track's new view is kept,
     so the masks the app shows and saves are the ones the curves were traced on.
