@@ -15,9 +15,12 @@ track of two or more curves the first two share a style and differ only by pen w
 the other unset: the most the layout schema allows), the case where the tracer must tell two pens apart by
 stroke thickness and continuity; it also prints the paired curves apart from the others. ``--wrap`` gives
 half the curves on linear left-to-right scales a backup scale they wrap around onto (the main scale narrowed
-to 45-75 % of the values' range) and prints those curves apart.
+to 45-75 % of the values' range) and prints those curves apart. ``--dense`` draws the depth scale of a
+correlation log (0.6-1.4 page rows per LAS sample instead of 1.5-5): the same curves squeezed into
+near-horizontal scribbles.
 
-    python bench/bench_foreign_style.py [--pages 12] [--seed 0] [--same-style] [--wrap] [--weights A.safetensors ...]
+    python bench/bench_foreign_style.py [--pages 12] [--seed 0] [--same-style] [--wrap] [--dense]
+        [--weights A.safetensors ...]
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ from bench_digitize_accuracy import score as curve_score  # noqa: E402
 from veerdesk.core.layout import Layout  # noqa: E402
 from veerdesk.pipeline.digitize import digitize, load_inference_model, run_to_result  # noqa: E402
 
+# Page rows per LAS sample: 1.5-5 is a detail log (1:200 or 1:240) scanned at 150-300 dpi. A correlation log
+# (1:500, 1:1000) at the same resolution has 0.5-1.5 rows per sample: the same curves squeezed into
+# near-horizontal scribbles (--dense).
+ROWS_PER_SAMPLE = (1.5, 5.0)
+DENSE_ROWS_PER_SAMPLE = (0.6, 1.4)
 HOUSE_STYLES = ("chart paper", "dithered 1-bit", "pen plotter", "coarse scan", "tinted paper")
 # (mnemonic in resources/las/curves.npz, unit, log scale?)
 WELLS = {
@@ -177,20 +185,22 @@ def draw_grid(draw, x0, x1, top, bottom, log, decades, rows_per_line, heavy_ever
         k += 1
 
 
-def render_page(seed: int, house: str, same_style: bool = False,
-                wrap: bool = False) -> tuple[np.ndarray, Layout, dict[str, np.ndarray]]:
+def render_page(seed: int, house: str, same_style: bool = False, wrap: bool = False,
+                rows_per_sample: tuple[float, float] = ROWS_PER_SAMPLE
+                ) -> tuple[np.ndarray, Layout, dict[str, np.ndarray]]:
     """One page in ``house`` style. ``same_style``: in every track of two or more curves, the first two share a
     style and differ by pen weight, as the layout schema allows (one heavy or light, the other unset); the
     default pages give every curve of a track its own style. ``wrap``: half the curves on linear,
     left-to-right scales get a backup scale (the main scale narrowed to 45-75 % of the values' range, the
     backup going on from its right end), so they wrap around: the pen runs to the right edge and goes on
-    from the left one. Default pages draw the same for a seed as
-    before the options existed."""
+    from the left one. ``rows_per_sample``: the range the page's depth scale (page rows per LAS sample) is
+    drawn from; under 1.5 it is a compressed, correlation-scale log (see :data:`DENSE_ROWS_PER_SAMPLE`).
+    Default pages draw the same for a seed as before the options existed."""
     rng = np.random.default_rng(seed)
     well = str(rng.choice(list(WELLS)))
     step, curves = load_well(well)
     width, height = int(rng.integers(1800, 2600)), int(rng.integers(2600, 3600))
-    px_per_sample = float(rng.uniform(1.5, 5.0))  # page rows per LAS sample
+    px_per_sample = float(rng.uniform(*rows_per_sample))  # page rows per LAS sample
     n = int((height - 200) / px_per_sample)
     length = min(len(v) for v in curves.values())
     first = int(rng.integers(0, max(1, length - n)))
@@ -303,11 +313,13 @@ def score(layout: Layout, truth: dict[str, np.ndarray], traces) -> list[tuple[st
     return out
 
 
-def foreign_pages(seed: int, count: int, same_style: bool = False, wrap: bool = False
+def foreign_pages(seed: int, count: int, same_style: bool = False, wrap: bool = False,
+                  rows_per_sample: tuple[float, float] = ROWS_PER_SAMPLE
                   ) -> list[tuple[str, np.ndarray, Layout, dict[str, np.ndarray]]]:
     """(house style, pixels, layout, truth) of ``count`` pages from ``seed``, the house styles in turn."""
     return [(HOUSE_STYLES[i % len(HOUSE_STYLES)],
-             *render_page(seed + i, HOUSE_STYLES[i % len(HOUSE_STYLES)], same_style, wrap)) for i in range(count)]
+             *render_page(seed + i, HOUSE_STYLES[i % len(HOUSE_STYLES)], same_style, wrap, rows_per_sample))
+            for i in range(count)]
 
 
 def paired_curves(pages) -> list[bool]:
@@ -321,11 +333,13 @@ def wrapped_curves(pages) -> list[bool]:
     return [curve.backup is not None for _, _, layout, _ in pages for _, _, curve in layout.curves()]
 
 
-def foreign_eval(model, seed: int, count: int, note: str, same_style: bool = False, wrap: bool = False) -> dict:
+def foreign_eval(model, seed: int, count: int, note: str, same_style: bool = False, wrap: bool = False,
+                 dense: bool = False) -> dict:
     """The model card's ``foreign_eval`` section (``foreign_eval_same_style`` with ``same_style``,
-    ``foreign_eval_wrap`` with ``wrap``): per house style and for all curves, through the digitize path;
-    same-style pages also split paired curves out, wrap pages the curves with a backup scale."""
-    pages = foreign_pages(seed, count, same_style, wrap)
+    ``foreign_eval_wrap`` with ``wrap``, ``foreign_eval_dense`` with ``dense``): per house style and for all
+    curves, through the digitize path; same-style pages also split paired curves out, wrap pages the curves
+    with a backup scale."""
+    pages = foreign_pages(seed, count, same_style, wrap, DENSE_ROWS_PER_SAMPLE if dense else ROWS_PER_SAMPLE)
     rows = score_pages(model, pages)
     groups = {"all curves": rows} | {house: [r for r in rows if r[0] == house] for house in dict.fromkeys(r[0] for r in rows)}
     if same_style:
@@ -341,6 +355,9 @@ def foreign_eval(model, seed: int, count: int, note: str, same_style: bool = Fal
     if wrap:
         kind += (" (--wrap: half the curves on linear scales get a backup scale; the pen runs to the right edge"
                  " and goes on from the left one)")
+    if dense:
+        kind += (" (--dense: {:g}-{:g} page rows per LAS sample, a correlation log's depth scale)"
+                 .format(*DENSE_ROWS_PER_SAMPLE))
     return {
         "about": f"bench/bench_foreign_style.py pages seeds {seed}-{seed + count - 1} ({note}){kind}, through veerdesk's"
                  " digitize path with its defaults: the bundled wells' real curves drawn by an independent Pillow"
@@ -383,10 +400,14 @@ def main() -> None:
     parser.add_argument("--save", default=None, help="write the pages (PNG + layout JSON) into this folder")
     parser.add_argument("--same-style", action="store_true",
                         help="pair two curves of one style in each track, told apart by pen weight only")
+    parser.add_argument("--dense", action="store_true",
+                        help="compressed depth scales: {:g}-{:g} page rows per LAS sample (a correlation log) "
+                             "instead of {:g}-{:g}".format(*DENSE_ROWS_PER_SAMPLE, *ROWS_PER_SAMPLE))
     parser.add_argument("--wrap", action="store_true",
                         help="give half the curves on linear scales a backup scale they wrap around onto")
     args = parser.parse_args()
-    pages = foreign_pages(args.seed, args.pages, args.same_style, args.wrap)
+    pages = foreign_pages(args.seed, args.pages, args.same_style, args.wrap,
+                          DENSE_ROWS_PER_SAMPLE if args.dense else ROWS_PER_SAMPLE)
     if args.save:
         save_pages(pages, Path(args.save), "foreign", args.seed)
     print(f"{len(pages)} pages, {sum(len(p[3]) for p in pages)} curves, house styles: {', '.join(HOUSE_STYLES)}")

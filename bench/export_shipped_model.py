@@ -107,6 +107,9 @@ extra["foreign_eval_same_style"] = foreign_eval(winner, 0, SAME_STYLE_PAGES, "no
                                                 same_style=True)
 # Half the curves wrapping onto a backup scale: pages the selection never sees either.
 extra["foreign_eval_wrap"] = foreign_eval(winner, 0, WRAP_PAGES, "not used for selection", wrap=True)
+# The default pages' depth scales squeezed to a correlation log's (0.6-1.4 rows per sample): the same seeds.
+extra["foreign_eval_dense"] = foreign_eval(winner, FOREIGN_SEED + FOREIGN_PAGES, FOREIGN_PAGES, "not used for selection",
+                                           dense=True)
 extra["plot_eval"] = plot_eval(winner, PLOT_SEED, PLOT_PAGES, PLOT_NOTE)
 extra |= {"selection": {"rule": "highest mean of the shares of curves with R² >= 0.9 on generated pages seeds "
                                  f"{SELECTION_SEED}-{SELECTION_SEED + SELECTION_PAGES - 1} (2000x3000) and on "

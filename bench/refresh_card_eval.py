@@ -1,13 +1,14 @@
 """Usage: python bench/refresh_card_eval.py --why TEXT [--generated-only] [--same-style SEED:COUNT] [--wrap SEED:COUNT]
-       [--plot SEED:COUNT [--plot-only]] [WEIGHTS]
+       [--dense SEED:COUNT [--dense-only]] [--plot SEED:COUNT [--plot-only]] [WEIGHTS]
 
 Re-measure a model card's held-out figures for the weights as they are, after a change to the digitize
 path (tracer, segmentation) that moves them. The weights file and its SHA-256 stay untouched.
 
 - ``heldout_eval``: the card's generated pages, with the seeds and page size it names. ``veerdesk eval
   --pages N --seed S`` must go on reproducing the card, so this is re-measured whenever the tracer changes.
-- ``foreign_eval`` (and ``foreign_eval_same_style`` / ``foreign_eval_wrap``, or with ``--same-style`` /
-  ``--wrap SEED:COUNT`` on those pages):
+- ``foreign_eval`` (and ``foreign_eval_same_style`` / ``foreign_eval_wrap`` / ``foreign_eval_dense``, or
+  with ``--same-style`` / ``--wrap`` / ``--dense SEED:COUNT`` on those pages; ``--dense-only`` measures that
+  section alone):
   bench_foreign_style.py's pages named in the card, through the product path. With
   ``--generated-only`` (after a change to the generator alone: the foreign renderer draws its pages by
   itself) it is left as it was.
@@ -67,25 +68,36 @@ def main() -> None:
     parser.add_argument("--same-style", metavar="SEED:COUNT", default=None,
                         help="(re)measure the card's foreign_eval_same_style on these bench_foreign_style.py "
                              "--same-style pages (otherwise it is re-measured on its own pages with foreign_eval)")
+    parser.add_argument("--dense", metavar="SEED:COUNT", default=None,
+                        help="(re)measure the card's foreign_eval_dense on these bench_foreign_style.py --dense pages"
+                             " (otherwise it is re-measured on its own pages, if the card has it)")
+    parser.add_argument("--dense-only", action="store_true", help="measure foreign_eval_dense alone (needs --dense)")
     parser.add_argument("--plot", metavar="SEED:COUNT", default=None,
                         help="(re)measure the card's plot_eval on these bench_plot_library_style.py pages")
     parser.add_argument("--plot-only", action="store_true", help="measure plot_eval alone (needs --plot)")
     args = parser.parse_args()
     if args.plot_only and not args.plot:
         parser.error("--plot-only needs --plot SEED:COUNT")
+    if args.dense_only and not args.dense:
+        parser.error("--dense-only needs --dense SEED:COUNT")
+    if args.dense_only and args.plot_only:
+        parser.error("--dense-only and --plot-only each measure one section alone: run them one after the other")
     torch.set_num_threads(2)
     weights = Path(args.weights) if args.weights else default_weights_path()
     document = read_card(weights)
     card = document["card"]
     model, _, _ = load_model(weights)  # checks the hash and the config before anything is measured
 
-    if args.plot or ("plot_eval" in card and not args.generated_only):
+    if not args.dense_only and (args.plot or ("plot_eval" in card and not args.generated_only)):
         from bench_plot_library_style import CARD_NOTE, plot_eval
 
         first, count = (int(v) for v in args.plot.split(":")) if args.plot else card_pages(card, "plot_eval")[:2]
         card["plot_eval"] = plot_eval(model, first, count, CARD_NOTE)
     heldout = None
-    if not args.plot_only:
+    if args.dense_only:
+        first, count = (int(v) for v in args.dense.split(":"))
+        card["foreign_eval_dense"] = foreign_eval(model, first, count, "not used for selection", dense=True)
+    elif not args.plot_only:
         heldout = refresh_generated_and_foreign(card, model, args)
     card.setdefault("reevaluated", []).append({"date": time.strftime("%Y-%m-%d", time.gmtime()), "why": args.why})
 
@@ -95,7 +107,7 @@ def main() -> None:
                       model_card_markdown(weights.name, card, document["sha256"], class_names), keep_backup=False)
     if heldout is not None:
         print(format_report(heldout))
-    for section in ("foreign_eval", "plot_eval"):
+    for section in ("foreign_eval", "foreign_eval_dense", "plot_eval"):
         print(section, json.dumps(card.get(section, {}).get("groups", {}).get("all curves", {})))
 
 
@@ -112,7 +124,8 @@ def refresh_generated_and_foreign(card: dict, model, args: argparse.Namespace) -
         card["foreign_eval"] = foreign_eval(model, first, count, note)
     # The variant foreign sections: re-measured on the pages asked for, else on their own pages if the card has them.
     for section, asked, kind in (("foreign_eval_same_style", args.same_style, {"same_style": True}),
-                                 ("foreign_eval_wrap", args.wrap, {"wrap": True})):
+                                 ("foreign_eval_wrap", args.wrap, {"wrap": True}),
+                                 ("foreign_eval_dense", args.dense, {"dense": True})):
         if asked:
             first, count = (int(v) for v in asked.split(":"))
         elif section in card and not args.generated_only:

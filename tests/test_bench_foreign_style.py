@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from bench_foreign_style import HOUSE_STYLES, render_page, wrapped_strokes  # noqa: E402
+from bench_foreign_style import DENSE_ROWS_PER_SAMPLE, HOUSE_STYLES, render_page, wrapped_strokes  # noqa: E402
 
 
 @pytest.mark.parametrize("house", HOUSE_STYLES)
@@ -17,8 +17,16 @@ def test_foreign_pages_have_truth_on_their_ink_and_a_valid_layout(house):
     assert checked >= 1  # at least one solid curve checked against the ink
 
 
-def _check_page(seed, house) -> int:
-    pixels, layout, truth = render_page(seed, house)
+def test_dense_pages_squeeze_the_depth_scale_and_keep_the_truth_on_the_ink():
+    for seed, house in enumerate(HOUSE_STYLES):
+        _check_page(seed + 7, house, DENSE_ROWS_PER_SAMPLE)
+        pixels, layout, _ = render_page(seed + 7, house, rows_per_sample=DENSE_ROWS_PER_SAMPLE)
+        rows = np.diff(layout.depth.row_at_depth(layout.depth_grid()[:2]))[0]
+        assert DENSE_ROWS_PER_SAMPLE[0] <= rows <= DENSE_ROWS_PER_SAMPLE[1]  # the LAS step is the layout's
+
+
+def _check_page(seed, house, rows_per_sample=None) -> int:
+    pixels, layout, truth = render_page(seed, house, **({"rows_per_sample": rows_per_sample} if rows_per_sample else {}))
     assert pixels.dtype == np.uint8 and pixels.ndim == 2
     grid = layout.depth_grid()
     rows = np.round(layout.depth.row_at_depth(grid)).astype(int)

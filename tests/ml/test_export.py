@@ -40,11 +40,22 @@ def test_the_markdown_card_shows_foreign_pages_only_when_measured():
     text = model_card_markdown("w.safetensors", card, "0" * 64)
     assert "## Curves that wrap onto a backup scale, on that renderer's pages" in text
     assert "with a backup scale n=12   median R² 0.9981" in text
+    assert "Compressed depth scales" not in text
+    card["foreign_eval_dense"] = {"about": "squeezed", "groups": {"tinted paper": row}}
+    text = model_card_markdown("w.safetensors", card, "0" * 64)
+    assert "## Compressed depth scales (correlation logs), on that renderer's pages" in text
+    assert "tinted paper     n=12   median R² 0.9981" in text
     assert "matplotlib" not in text
     card["plot_eval"] = {"about": "plots", "groups": {"mpl 1-bit": row}}
     text = model_card_markdown("w.safetensors", card, "0" * 64)
     assert "## Pages plotted with matplotlib (a third renderer)" in text
     assert "mpl 1-bit        n=12   median R² 0.9981" in text
+    # Read back from the JSON file (sorted keys), a section still shows all curves, houses, then splits.
+    card["plot_eval"] = {"about": "plots", "groups": {"dashed": row, "mpl default": row, "all curves": row,
+                                                      "mpl 1-bit": row}}
+    text = model_card_markdown("w.safetensors", card, "0" * 64)
+    assert [line.split(" n=")[0].strip() for line in text.split("## Pages plotted with matplotlib")[1].splitlines()
+            if " n=" in line] == ["all curves", "mpl 1-bit", "mpl default", "dashed"]
     # A measured section without groups renders its header, not a crash.
     card["foreign_eval_same_style"] = {"about": "pairs", "groups": {}}
     assert "## Two curves of one style" in model_card_markdown("w.safetensors", card, "0" * 64)

@@ -271,7 +271,10 @@ def format_report(report: dict[str, Any]) -> str:
         for name, s in table.items():
             yield f"{title_prefix + name:<34}{s['f1']:>7.3f}{s['iou']:>7.3f}{s['tolerant_f1']:>8.3f}{s['pixels']:>10}"
 
-    lines.extend(rows("", report["pixel"]))
+    # Classes in the scheme's order (the card's JSON file keeps its keys sorted).
+    order = {name: i for i, name in enumerate(("background", "solid", "non-solid", "dashed", "dotted", "dashdot"))}
+    pixel = dict(sorted(report["pixel"].items(), key=lambda item: order.get(item[0], len(order))))
+    lines.extend(rows("", pixel))
     if report["pixel_by_curve_group"]:
         lines.append("per curve group (false positives counted only within 2 px of a true curve):")
         lines.extend(rows("  ", report["pixel_by_curve_group"]))

@@ -53,14 +53,28 @@ def target_lines(heldout: dict[str, Any]) -> list[str]:
     return lines
 
 
+# Groups that split a section's curves another way than by house style: listed after the house styles.
+SPLIT_GROUPS = ("in a same-style pair", "own style", "with a backup scale", "no backup scale",
+                "dashdot", "dashed", "dotted", "solid")
+
+
+def ordered_groups(groups: dict[str, Any]) -> list[str]:
+    """A section's groups in the order the card shows them, whatever order the JSON file keeps them in (it is
+    written with sorted keys): all curves, the house styles by name, then the other splits."""
+    houses = sorted(g for g in groups if g != "all curves" and g not in SPLIT_GROUPS)
+    return [g for g in ("all curves", *houses, *SPLIT_GROUPS) if g in groups]
+
+
 def foreign_lines(foreign: dict[str, Any] | None,
                   title: str = "Pages from a renderer that is not our generator") -> list[str]:
     """The card's section on pages drawn by a renderer that is not our generator (bench_foreign_style.py)."""
     if not foreign:
         return []
     lines = [f"## {title}", "", foreign.get("about", ""), "", "```"]
-    width = max([16, *(len(group) for group in foreign.get("groups", {}))])
-    for group, row in foreign.get("groups", {}).items():
+    groups = foreign.get("groups", {})
+    width = max([16, *(len(group) for group in groups)])
+    for group in ordered_groups(groups):
+        row = groups[group]
         lines.append(f"{group:{width}s} n={row['curves']:<4d} median R² {row['median_r2']:.4f} coverage "
                      f"{row['median_coverage']:.3f}  R² ≥ 0.9: {row['share_r2_0.9']:.0%}, ≥ 0.99: {row['share_r2_0.99']:.0%}")
     return [*lines, "```", ""]
@@ -115,6 +129,7 @@ def model_card_markdown(name: str, card: dict[str, Any], digest: str, class_name
         *foreign_lines(card.get("foreign_eval")),
         *foreign_lines(card.get("foreign_eval_same_style"), "Two curves of one style in a track, on that renderer's pages"),
         *foreign_lines(card.get("foreign_eval_wrap"), "Curves that wrap onto a backup scale, on that renderer's pages"),
+        *foreign_lines(card.get("foreign_eval_dense"), "Compressed depth scales (correlation logs), on that renderer's pages"),
         *foreign_lines(card.get("plot_eval"), "Pages plotted with matplotlib (a third renderer)"),
         "Synthetic scores say the model learned the task on the generator's distribution; they do not",
         "measure real scans (see the reality-gap note in docs).",
