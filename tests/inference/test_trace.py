@@ -600,3 +600,26 @@ def test_dotted_pens_of_different_weight_are_told_apart_by_dot_size_not_run_thic
     split = split_by_feature(runs, [heavy, normal])
     assert split is not None
     assert split[0][600:].all() and not split[0][:600].any()
+
+
+def test_a_sheet_whose_depth_decreases_down_the_page_traces_the_same_curves():
+    # The schema allows ties whose depth falls as the rows rise (a log printed bottom up). Two crossing curves of
+    # one class exercise the crossing flags, which once sized their window from a negative row step.
+    down = heavy_and_light_layout("A", "B")
+    depth = down.depth_grid()
+    a = np.full(depth.size, 50.0)
+    b = 50.0 + 40.0 * np.sin((depth - depth[0]) / (depth[-1] - depth[0]) * 2 * np.pi)
+    mask = np.zeros((H, W), np.uint8)
+    draw_curve(mask, down, "A", a, cls=1, thickness=4)
+    draw_curve(mask, down, "B", b, cls=1, thickness=1)
+    flipped = down.to_dict()
+    flipped["depth"]["ties"] = [[y, 5000.0 - d] for y, d in flipped["depth"]["ties"]]
+    up = type(down).from_dict(flipped)
+    traced_down, traced_up = trace_curves(mask, None, down), trace_curves(mask, None, up)
+    for name in ("A", "B"):
+        mirrored_depth = 5000.0 - traced_up[name].depth
+        assert np.allclose(np.sort(mirrored_depth), depth)
+        order = np.argsort(mirrored_depth)
+        np.testing.assert_allclose(traced_up[name].value[order], traced_down[name].value, equal_nan=True)
+        np.testing.assert_allclose(traced_up[name].confidence[order], traced_down[name].confidence)
+    assert r_squared(b, traced_down["B"].value) > 0.99

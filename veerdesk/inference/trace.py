@@ -763,8 +763,9 @@ def _close_pairs(traces: list[CurveTrace], curves: list[Curve], track: Track, th
 
 
 def _samples_for_rows(grid_rows: np.ndarray, rows: float) -> int:
-    """How many depth samples span ``rows`` pixel rows (at least 1)."""
-    step = float(np.median(np.diff(grid_rows))) if grid_rows.size > 1 else 1.0
+    """How many depth samples span ``rows`` pixel rows (at least 1). Rows fall along the grid where a sheet's
+    depth decreases down the page (the schema allows either direction)."""
+    step = float(np.median(np.abs(np.diff(grid_rows)))) if grid_rows.size > 1 else 1.0
     return max(1, int(math.ceil(rows / max(step, 1e-9))))
 
 
