@@ -119,6 +119,11 @@ def test_truncated_empty_wrong_and_oversized(tmp_path, g4_tiff):
     path, _ = g4_tiff
     with pytest.raises(ImageError, match="gigapixels"):
         load_page(path, max_pixels=1_000_000)
+    # Cut short before its page directory (written after the pixels), a TIFF lists no page at all.
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ImageError, match="no readable page: the file may be truncated"):
+        load_page(cut)
 
 
 def test_oversized_header_refused_before_decoding(tmp_path):

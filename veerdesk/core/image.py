@@ -109,6 +109,9 @@ def _check_budget(info: ImageInfo, max_pixels: int) -> None:
 
 
 def _check_page(page: int, count: int, path: Path) -> None:
+    if count == 0:
+        # A TIFF cut short after its header lists no page at all; "page 1 does not exist" would mislead.
+        raise ImageError(f"{path} holds no readable page: the file may be truncated or damaged")
     if not 0 <= page < count:
         raise ImageError(f"{path} has {count} page(s); page {page + 1} does not exist")
 
