@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -618,3 +619,35 @@ def test_the_status_line_says_which_scale_a_run_read_the_sheet_at():
     assert describe_scale({"used": 1, "second_look": look, "half_look": half}) == \
         "1x, 2 tracks read at 2x, 1 track read at 0.5x"
     assert describe_scale({}) == ""
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="bundled sample not present")
+def test_a_sheet_whose_depth_decreases_down_the_page_runs_reviews_edits_and_exports(make_window, qtbot, tmp_path):
+    # The layout schema allows ties whose depth falls as the rows rise (a log printed bottom up).
+    data = json.loads(SAMPLE.with_name("sample-log.layout.json").read_text())
+    data["depth"]["ties"] = [[y, 5000.0 - d] for y, d in data["depth"]["ties"]]
+    layout_path = tmp_path / "bottom-up.layout.json"
+    layout_path.write_text(json.dumps(data))
+    window = make_window()
+    assert window.open_image(str(SAMPLE)) and window.load_layout(str(layout_path))
+    qtbot.waitUntil(lambda: window.pyramid.built_levels() == window.pyramid.levels)
+    run_fake(qtbot, window)
+    window.review_panel.go_next()
+    assert window.review_panel.current() is not None
+    name = next(iter(window.doc.traces))
+    window.curve_combo.setCurrentText(name)
+    window.set_tool("erase")
+    lo, _ = window.doc.layout.depth.row_range()
+    window.view.center_on_rect(QRectF(0, lo + 100, 100, 200))
+    drag(qtbot, window, (500, lo + 150), (500, lo + 250))
+    assert window.stack.labels()[-1].startswith(f"Erase {name}")
+    erased = ~window.doc.traces[name].present
+    assert erased.any()
+    assert window.export_las(str(tmp_path / "bottom-up.las"))
+    las = lasio.read(str(tmp_path / "bottom-up.las"))
+    assert np.all(np.diff(las.index) > 0)  # LAS depth ascends whatever way the sheet runs
+    # The erased stretch is the depths of the rows dragged over (deeper at the top of a bottom-up log).
+    dragged = window.doc.layout.depth.depth_at_row(np.array([lo + 150, lo + 250]))
+    assert dragged[0] > dragged[1]
+    depths = window.doc.traces[name].depth[erased]
+    assert dragged[1] - 1 <= depths.min() and depths.max() <= dragged[0] + 1
