@@ -462,12 +462,8 @@ def test_a_heavy_jagged_pen_keeps_its_thinner_near_horizontal_strokes():
     assert split[0][:n].mean() > 0.5 and split[1][n:].mean() > 0.9
 
 
-def test_crossings_of_curves_followed_together_are_marked_for_review():
-    # A heavy and a light curve of one class, told apart by stroke width (no identity guess), crossing twice.
-    # Where they cross the tracer decides which stroke continues which curve, and on a model's masks stroke
-    # widths are not reliable: the review queue must show the place. Measured on 56 generated pages with
-    # the stage-6 model, flagging crossings raised the share of wrongly traced samples that the queue
-    # shows from 31 % to 57 %, at the same precision (a third of flagged samples are wrong).
+def crossing_heavy_and_light():
+    """(layout, class mask, a, b): a heavy straight curve A and a light one B, of one class, crossing twice."""
     layout = heavy_and_light_layout("A", "B")
     depth = layout.depth_grid()
     a = np.full(depth.size, 50.0)
@@ -475,6 +471,16 @@ def test_crossings_of_curves_followed_together_are_marked_for_review():
     mask = np.zeros((H, W), np.uint8)
     draw_curve(mask, layout, "A", a, cls=1, thickness=4)
     draw_curve(mask, layout, "B", b, cls=1, thickness=1)
+    return layout, mask, a, b
+
+
+def test_crossings_of_curves_followed_together_are_marked_for_review():
+    # A heavy and a light curve of one class, told apart by stroke width (no identity guess), crossing twice.
+    # Where they cross the tracer decides which stroke continues which curve, and on a model's masks stroke
+    # widths are not reliable: the review queue must show the place. Measured on 56 generated pages with
+    # the stage-6 model, flagging crossings raised the share of wrongly traced samples that the queue
+    # shows from 31 % to 57 %, at the same precision (a third of flagged samples are wrong).
+    layout, mask, a, b = crossing_heavy_and_light()
     traces = trace_curves(mask, None, layout)
     assert r_squared(b, traces["B"].value) > 0.99
     crossing = np.abs(a - b) < 2.0
@@ -605,13 +611,8 @@ def test_dotted_pens_of_different_weight_are_told_apart_by_dot_size_not_run_thic
 def test_a_sheet_whose_depth_decreases_down_the_page_traces_the_same_curves():
     # The schema allows ties whose depth falls as the rows rise (a log printed bottom up). Two crossing curves of
     # one class exercise the crossing flags, which once sized their window from a negative row step.
-    down = heavy_and_light_layout("A", "B")
+    down, mask, _, b = crossing_heavy_and_light()
     depth = down.depth_grid()
-    a = np.full(depth.size, 50.0)
-    b = 50.0 + 40.0 * np.sin((depth - depth[0]) / (depth[-1] - depth[0]) * 2 * np.pi)
-    mask = np.zeros((H, W), np.uint8)
-    draw_curve(mask, down, "A", a, cls=1, thickness=4)
-    draw_curve(mask, down, "B", b, cls=1, thickness=1)
     flipped = down.to_dict()
     flipped["depth"]["ties"] = [[y, 5000.0 - d] for y, d in flipped["depth"]["ties"]]
     up = type(down).from_dict(flipped)
