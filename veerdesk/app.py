@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,10 +24,34 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+# Starting Qt in this process is no test: where its platform plugin cannot load (an X display without the
+# libxcb libraries Qt's xcb plugin needs), Qt aborts the whole process. A child process tries instead.
+WINDOW_PROBE = "from PySide6.QtWidgets import QApplication; QApplication([])"
+WINDOW_PROBE_TIMEOUT_S = 60
+
+
+def window_problem() -> str | None:
+    """None where Qt can start on this display; otherwise why not, in Qt's words (its most telling line)."""
+    try:
+        probe = subprocess.run([sys.executable, "-c", WINDOW_PROBE], capture_output=True, text=True,
+                               timeout=WINDOW_PROBE_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the check that Qt can start did not finish ({exc})"
+    if probe.returncode == 0:
+        return None
+    lines = [line.strip() for line in probe.stderr.splitlines() if line.strip()]
+    telling = [line for line in lines if "plugin" in line.lower() or "xcb" in line.lower()]
+    return (telling or lines or [f"exit status {probe.returncode}"])[0]
+
+
 def run_demo(args: argparse.Namespace) -> int:
     if not SAMPLE_IMAGE.exists() or not SAMPLE_LAYOUT.exists():
         raise VeerDeskError(f"the bundled sample is missing from {SAMPLE_IMAGE.parent}; reinstall from a full clone")
-    if has_display() and not args.headless:
+    problem = window_problem() if has_display() and not args.headless else None
+    if problem:
+        print(f"A display was found, but Qt cannot open a window on it: {problem}\n"
+              "(on Debian or Ubuntu, scripts/setup.sh installs the libxcb libraries it needs)", file=sys.stderr)
+    if has_display() and not args.headless and not problem:
         from veerdesk.ui.launch import run_open
 
         ns = argparse.Namespace(image=str(SAMPLE_IMAGE), layout=str(SAMPLE_LAYOUT), project=None, weights=None,
@@ -34,7 +59,8 @@ def run_demo(args: argparse.Namespace) -> int:
         return run_open(ns)
     out = Path(args.out or "veerdesk-demo")
     out.mkdir(parents=True, exist_ok=True)
-    print(f"No display found: digitizing the bundled sample headless into {out}/", file=sys.stderr)
+    why = "No window" if problem else "No display found"
+    print(f"{why}: digitizing the bundled sample headless into {out}/", file=sys.stderr)
     from veerdesk.pipeline.cli_entry import run_digitize
 
     ns = argparse.Namespace(image=str(SAMPLE_IMAGE), layout=str(SAMPLE_LAYOUT), output=str(out / "sample-log.las"),
