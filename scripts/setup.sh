@@ -27,7 +27,7 @@ if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
         SUDO=""
         [ "$(id -u)" -ne 0 ] && SUDO="sudo"
         echo "setup: installing system packages:$missing$missing_window" >&2
-        $SUDO apt-get update -qq
+        $SUDO apt-get update -qq || echo "setup: apt-get update failed; installing from the lists at hand" >&2
         if [ -n "$missing" ]; then
             $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
         fi
