@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,29 +23,11 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-# Starting Qt in this process is no test: where its platform plugin cannot load (an X display without the
-# libxcb libraries Qt's xcb plugin needs), Qt aborts the whole process. A child process tries instead.
-WINDOW_PROBE = "from PySide6.QtWidgets import QApplication; QApplication([])"
-WINDOW_PROBE_TIMEOUT_S = 60
-
-
-def window_problem() -> str | None:
-    """None where Qt can start on this display; otherwise why not, in Qt's words (its most telling line)."""
-    try:
-        probe = subprocess.run([sys.executable, "-c", WINDOW_PROBE], capture_output=True, text=True,
-                               timeout=WINDOW_PROBE_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"the check that Qt can start did not finish ({exc})"
-    if probe.returncode == 0:
-        return None
-    lines = [line.strip() for line in probe.stderr.splitlines() if line.strip()]
-    telling = [line for line in lines if "plugin" in line.lower() or "xcb" in line.lower()]
-    return (telling or lines or [f"exit status {probe.returncode}"])[0]
-
-
 def run_demo(args: argparse.Namespace) -> int:
     if not SAMPLE_IMAGE.exists() or not SAMPLE_LAYOUT.exists():
         raise VeerDeskError(f"the bundled sample is missing from {SAMPLE_IMAGE.parent}; reinstall from a full clone")
+    from veerdesk.ui.window_check import window_problem
+
     problem = window_problem() if has_display() and not args.headless else None
     if problem:
         print(f"A display was found, but Qt cannot open a window on it: {problem}\n"

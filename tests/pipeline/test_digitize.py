@@ -115,23 +115,13 @@ def test_demo_with_a_display_qt_cannot_use_digitizes_headless_and_says_why(tmp_p
                                                                            capsys):
     # An X display without the libxcb libraries Qt's xcb plugin loads: Qt would abort the process at start.
     monkeypatch.setattr("veerdesk.app.has_display", lambda: True)
-    monkeypatch.setattr("veerdesk.app.window_problem", lambda: 'Could not load the Qt platform plugin "xcb"')
+    monkeypatch.setattr("veerdesk.ui.window_check.window_problem", lambda: 'Could not load the Qt platform plugin "xcb"')
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0
     assert lasio.read(out / "sample-log.las").keys()[0] == "DEPT"
     err = capsys.readouterr().err
     assert 'Qt cannot open a window on it: Could not load the Qt platform plugin "xcb"' in err
     assert "No window: digitizing the bundled sample headless" in err
-
-
-def test_the_window_check_runs_qt_in_a_child_and_reports_its_failure(monkeypatch):
-    from veerdesk.app import window_problem
-
-    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    assert window_problem() is None
-    monkeypatch.setenv("QT_QPA_PLATFORM", "no-such-platform")  # the child aborts as on a display Qt cannot use
-    problem = window_problem()
-    assert problem is not None and "no-such-platform" in problem
 
 
 def test_cli_digitize_single_pass_when_asked(sheet, tmp_path, fake_weights):

@@ -80,6 +80,13 @@ def install_error_hook(window) -> None:
 
 def run_open(args: argparse.Namespace) -> int:
     headless = bool(args.screenshot)
+    if not args.offscreen:
+        from veerdesk.ui.window_check import xcb_problem
+
+        problem = xcb_problem()
+        if problem:
+            print(f"error: Qt cannot open a window on this display: {problem}", file=sys.stderr)
+            return 2
     app = _application(bool(args.offscreen))
     from veerdesk.ui.main_window import MainWindow
     from veerdesk.ui.prompts import ScriptedPrompts
