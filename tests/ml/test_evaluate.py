@@ -109,6 +109,12 @@ def test_evaluation_refuses_training_seeds():
         evaluate_pages(model, pages=2, seed=999_999, page_factory=standin_page)
 
 
+def test_evaluation_over_no_page_is_refused_not_scored_perfect():
+    model = prepare_for_inference(build_model(TINY_MODEL))
+    with pytest.raises(ModelError, match="at least one page, got 0"):
+        evaluate_pages(model, pages=0, seed=0, page_factory=standin_page)
+
+
 def test_evaluation_on_two_small_generated_pages(tmp_path):
     pytest.importorskip("veerdesk.synth")
     path = tmp_path / "m.safetensors"

@@ -124,6 +124,14 @@ def test_demo_with_a_display_qt_cannot_use_digitizes_headless_and_says_why(tmp_p
     assert "No window: digitizing the bundled sample headless" in err
 
 
+def test_cli_digitize_refuses_page_zero_rather_than_guess(sheet, tmp_path, fake_weights, capsys):
+    image, layout_path, _, _ = sheet
+    code = main(["digitize", str(image), "--layout", str(layout_path), "-o", str(tmp_path / "out.las"),
+                 "--device", "cpu", "--page", "0"])
+    assert code != 0 and not (tmp_path / "out.las").exists()
+    assert "--page counts from 1" in capsys.readouterr().err
+
+
 def test_cli_digitize_single_pass_when_asked(sheet, tmp_path, fake_weights):
     image, layout_path, _, truth = sheet
     out, report = tmp_path / "out.las", tmp_path / "out.json"

@@ -155,6 +155,9 @@ def evaluate_pages(
     ``segment_page``/``trace_curves``, which ml may not import); without a tracer the curve R² and
     coverage are skipped with a note, without a segmenter :func:`segment_simple` tiles the page.
     """
+    if pages < 1:
+        # Over no page every score would read as a perfect 1.0.
+        raise ModelError(f"evaluation needs at least one page, got {pages}")
     if seed < 0 or seed + pages > TRAIN_SEED_MIN:
         raise ModelError(f"evaluation seeds must lie in 0…{TRAIN_SEED_MIN - 1}; higher seeds are training data")
     factory = page_factory or _synth_page_factory()

@@ -59,12 +59,14 @@ def run_digitize(args: argparse.Namespace) -> int:
     from veerdesk.pipeline.outputs import check_output_folder, write_result
 
     # Cheap checks first, so a typo fails in a second rather than after the model has run.
+    if args.page < 1:
+        raise VeerDeskError(f"--page counts from 1 (the first page of a TIFF or PDF), got {args.page}")
     layout = load_layout(args.layout)
     check_output_folder(args.output, "LAS output")
     if args.report:
         check_output_folder(args.report, "report")
     model, model_info = load_inference_model(args.weights, args.device)
-    page = load_page(args.image, page=max(0, args.page - 1))
+    page = load_page(args.image, page=args.page - 1)
     check_layout_fits(layout, page.height, page.width)
     progress = StderrProgress()
     result = run_to_result(digitize(page, layout, device=args.device, model=model, tta=args.tta,
