@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from ml_standin import TINY_MODEL, standin_stream
@@ -145,6 +146,22 @@ def test_training_records_its_device_and_refuses_a_missing_gpu(tmp_path, monkeyp
     assert not (tmp_path / "cuda" / "checkpoint.pt").exists()
     with pytest.raises(ModelError, match="device must be"):
         _config(device="gpu")
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("batch_size", 0, "batch_size must be a whole number ≥ 1, not 0"),  # once: a run that never finished a step
+    ("crop", 0, "crop must be a whole number ≥ 32, not 0"),  # once: a RuntimeError deep inside a convolution
+    ("val_every", 2.5, "val_every must be a whole number ≥ 1, not 2.5"),
+    ("max_steps", 0, "max_steps must be a whole number ≥ 1 (or absent), not 0"),
+    ("lr", -1, "lr must be a number > 0, not -1"),  # once: torch's "Invalid learning rate"
+    ("lr", "fast", "lr must be a number > 0, not 'fast'"),
+    ("weight_decay", -0.1, "weight_decay must be a number ≥ 0"),
+    ("min_lr_ratio", 2.0, "min_lr_ratio must lie in [0, 1]"),
+    ("loader_workers", -1, "loader_workers must be a whole number ≥ 0"),
+])
+def test_a_bad_training_setting_is_refused_by_name_before_anything_runs(key, value, message):
+    with pytest.raises(ModelError, match=re.escape(message)):
+        TrainConfig.from_dict({key: value})
 
 
 def test_every_shipped_training_config_loads():

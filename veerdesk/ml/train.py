@@ -54,6 +54,14 @@ from veerdesk.synth.crops import COARSE_LEVELS
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
+# Below this a crop holds too little page for the encoder's five levels to mean anything.
+MIN_CROP = 32
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -101,6 +109,27 @@ class TrainConfig:
     keep_snapshots: bool = False
 
     def __post_init__(self) -> None:
+        # A bad value must fail here with its name, not later inside torch (a 0-px crop reached a convolution,
+        # a batch of 0 crops never finished a step).
+        for name, least in (("crop", MIN_CROP), ("val_crop", MIN_CROP), ("batch_size", 1), ("val_crops", 1),
+                            ("val_every", 1), ("log_every", 1), ("checkpoint_every", 1), ("threads", 1),
+                            ("loader_workers", 0), ("warmup_steps", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ModelError(f"{name} must be a whole number ≥ {least}, not {value!r}")
+        if self.max_steps is not None and (isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int)
+                                           or self.max_steps < 1):
+            raise ModelError(f"max_steps must be a whole number ≥ 1 (or absent), not {self.max_steps!r}")
+        for name in ("lr", "grad_clip"):
+            if not _is_number(getattr(self, name)) or not getattr(self, name) > 0:
+                raise ModelError(f"{name} must be a number > 0, not {getattr(self, name)!r}")
+        if not _is_number(self.weight_decay) or self.weight_decay < 0:
+            raise ModelError(f"weight_decay must be a number ≥ 0, not {self.weight_decay!r}")
+        for name in ("min_lr_ratio", "coarse_share", "plotter_share", "family_share"):
+            if not _is_number(getattr(self, name)):
+                raise ModelError(f"{name} must be a number in [0, 1], not {getattr(self, name)!r}")
+        if not 0.0 <= self.min_lr_ratio <= 1.0:
+            raise ModelError(f"min_lr_ratio must lie in [0, 1], not {self.min_lr_ratio!r}")
         for name in ("coarse_share", "plotter_share", "family_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ModelError(f"{name} must lie in [0, 1], not {getattr(self, name)!r}")
