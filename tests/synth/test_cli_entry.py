@@ -36,3 +36,11 @@ def test_ranges_parse():
     assert parse_range("2000:6000", "width") == (2000, 6000)
     assert parse_range("800", "height") == (800, 800)
     assert parse_range(None, "height") is None
+
+
+@pytest.mark.parametrize("crop", [0, 5, 9000])
+def test_a_crop_size_out_of_range_is_refused_not_taken_for_whole_pages(tmp_path, crop):
+    # --crop 0 once wrote whole pages: 0 read as "no crop asked".
+    with pytest.raises(VeerDeskError, match=f"--crop must be between 16 and 8192 pixels, got {crop}"):
+        run_synth(_args(tmp_path, crop=crop))
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

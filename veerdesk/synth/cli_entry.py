@@ -52,7 +52,7 @@ def run_synth(args: argparse.Namespace) -> int:
     seed = int(args.seed)
     cells = []
     started = time.perf_counter()
-    if crop:
+    if crop is not None:
         if not 16 <= int(crop) <= 8192:
             raise VeerDeskError(f"--crop must be between 16 and 8192 pixels, got {crop}")
         stream = CropStream(seed, int(crop), width=width, height=height)
