@@ -129,3 +129,33 @@ def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch, failure):
     assert all(f.partial > 0 for f in opened)  # half a file really was on disk before the failure
     assert out.read_text() == "previous"
     assert sorted(os.listdir(tmp_path)) == ["keep.las"]
+
+
+def test_header_text_beyond_ascii_reads_back_exactly(tmp_path):
+    # LAS 2.0 is ASCII; a layout may still hold a well name with an umlaut or a unit in µs. Without a byte-order
+    # mark lasio read such a file as Windows-1252 ("DÃ¼sseldorf").
+    data = layout().to_dict()
+    data["well"]["name"] = "Düsseldorf 1"
+    data["tracks"][0]["curves"][0]["unit"] = "µs/ft"
+    lay = Layout.from_dict(data)
+    depth = lay.depth_grid()
+    out = tmp_path / "umlaut.las"
+    write_las(out, lay, {"GR": trace(lay, "GR", np.linspace(0, 150, depth.size))})
+    las = lasio.read(str(out))
+    assert las.well.WELL.value == "Düsseldorf 1" and las.curves["GR"].unit == "µs/ft"
+    ascii_out = tmp_path / "plain.las"
+    write_las(ascii_out, layout(), {})
+    assert ascii_out.read_bytes()[:3] != b"\xef\xbb\xbf"  # plain ASCII files stay without a mark
+
+
+def test_a_unit_with_a_space_is_written_so_it_reads_back_whole(tmp_path):
+    from veerdesk.export.las import unit_warnings
+
+    data = layout().to_dict()
+    data["tracks"][1]["curves"][0]["unit"] = "OHM M"
+    lay = Layout.from_dict(data)
+    out = tmp_path / "space.las"
+    write_las(out, lay, {})
+    assert lasio.read(str(out)).curves["ILD"].unit == "OHM_M"  # was "OHM", with "M" read as the value
+    assert unit_warnings(lay) == ["ILD: unit 'OHM M' is written to LAS as 'OHM_M' (a LAS unit ends at the first space)"]
+    assert unit_warnings(layout()) == []

@@ -26,6 +26,19 @@ NULL_VALUE = -999.25
 VALUE_FORMAT = "%.9g"
 
 
+def las_unit(unit: str) -> str:
+    """``unit`` as a LAS header can hold it: the unit field ends at the first space ("OHM M" would read back
+    as "OHM" with "M" taken for the value), so inner spaces become underscores."""
+    return "_".join(unit.split())
+
+
+def unit_warnings(layout: Layout) -> list[str]:
+    """One line per curve whose unit the LAS file cannot hold as written (see :func:`las_unit`)."""
+    return [f"{curve.mnemonic}: unit '{curve.unit}' is written to LAS as '{las_unit(curve.unit)}' "
+            "(a LAS unit ends at the first space)"
+            for _, _, curve in layout.curves() if las_unit(curve.unit) != curve.unit.strip()]
+
+
 def _unique_mnemonic(name: str, seen: set[str]) -> str:
     # The layout already keeps mnemonics unique (case-insensitively); this guards hand-built traces.
     base = name.strip() or "CURVE"
@@ -77,7 +90,8 @@ def build_las(layout: Layout, traces: Mapping[str, CurveTrace], *,
             )
         name = _unique_mnemonic(curve.mnemonic, seen)
         descr = f"{curve.style} {curve.left:g}-{curve.right:g}" + (f" ({curve.weight})" if curve.weight else "")
-        las.append_curve(name, np.where(np.isfinite(values), values, np.nan), unit=curve.unit, descr=descr)
+        las.append_curve(name, np.where(np.isfinite(values), values, np.nan), unit=las_unit(curve.unit),
+                         descr=descr)
     return las
 
 
@@ -97,6 +111,9 @@ def write_las(path: str | os.PathLike, layout: Layout, traces: Mapping[str, Curv
               extra_header: Mapping[str, str] | None = None) -> None:
     """Write ``traces`` as LAS 2.0 to ``path`` atomically (NULL = -999.25 where a curve is absent)."""
     text = las_text(path, layout, traces, extra_header=extra_header)
+    # LAS 2.0 is ASCII. Where the layout brings other characters (a well name with an umlaut, a unit in µs),
+    # a byte-order mark says the file is UTF-8: without one, lasio (no chardet) reads it as Windows-1252.
+    encoding = "utf-8" if text.isascii() else "utf-8-sig"
     with atomic_output(path, suffix=".las") as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        with open(tmp, "w", encoding=encoding, newline="\n") as fh:
             fh.write(text)

@@ -22,6 +22,7 @@ from veerdesk.core.curves import CurveTrace, low_confidence_ranges
 from veerdesk.core.errors import CancelledError, LayoutError, ModelError
 from veerdesk.core.image import Page, load_page, to_gray_u8
 from veerdesk.core.layout import Layout
+from veerdesk.export.las import unit_warnings
 
 LOW_CONFIDENCE = 0.5
 # A curve found at under STARVED_COVERAGE of the depths whose style holds under STARVED_STYLE_SHARE of its
@@ -91,7 +92,7 @@ def check_layout_fits(layout: Layout, height: int, width: int) -> list[str]:
             )
         if track.x1 > width or track.x0 < 0:
             warnings.append(f"track {i} runs past the image edge")
-    return warnings
+    return warnings + unit_warnings(layout)
 
 
 def style_warnings(traces: dict[str, CurveTrace], layout: Layout, shares: dict[str, float | None]) -> list[str]:
