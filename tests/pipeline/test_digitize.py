@@ -102,6 +102,31 @@ def test_cli_digitize_prints_the_reports_warnings(sheet, tmp_path, fake_weights,
     assert "warning: track 1 runs past the image edge" in capsys.readouterr().err
 
 
+def test_a_depth_step_far_finer_than_the_scan_is_warned_and_a_typo_sized_one_refused(sheet, tmp_path, fake_weights,
+                                                                                    capsys):
+    from veerdesk.pipeline.digitize import MAX_DEPTH_SAMPLES, check_layout_fits, depth_sample_count
+
+    image, _, layout, _ = sheet
+    for step in (0.5, 0.37, 0.01):
+        data = layout.to_dict()
+        data["depth"]["step"] = step
+        assert depth_sample_count(Layout.from_dict(data)) == Layout.from_dict(data).depth_grid().size
+    rows = layout.depth.row_range()[1] - layout.depth.row_range()[0]
+    fine = layout.to_dict()
+    fine["depth"]["step"] = layout.depth.step / 10 * (depth_sample_count(layout) / rows)  # about 10 a row
+    warnings = check_layout_fits(Layout.from_dict(fine), 10_000, 10_000)
+    assert any("LAS samples per image row" in w for w in warnings)
+    assert not any("per image row" in w for w in check_layout_fits(layout, 10_000, 10_000))
+    typo = layout.to_dict()
+    typo["depth"]["step"] = layout.depth.step * depth_sample_count(layout) / (2 * MAX_DEPTH_SAMPLES)
+    path = tmp_path / "typo.layout.json"
+    path.write_text(json.dumps(typo))
+    # Refused before anything is segmented or written (a step of 0.0001 ft once wrote 1.7 GB of LAS).
+    code = main(["digitize", str(image), "--layout", str(path), "-o", str(tmp_path / "out.las"), "--device", "cpu"])
+    assert code == 4 and not (tmp_path / "out.las").exists()
+    assert "depth samples, over 10,000,000; is the step a typo?" in capsys.readouterr().err
+
+
 def test_demo_without_a_display_digitizes_the_sample_headless(tmp_path, fake_weights, monkeypatch):
     # What `bash scripts/run-app.sh` falls back to on a machine with no display.
     monkeypatch.setattr("veerdesk.app.has_display", lambda: False)

@@ -9,6 +9,7 @@ the 'done' event is out, only the result follows: a cancel then is too late. Wri
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -71,8 +72,29 @@ def load_inference_model(weights: str | os.PathLike | None = None, device: str =
     return model, {"weights": str(path), "architecture": config.architecture, "card": card}
 
 
+# A depth grid beyond this many samples is a typo in depth.step, not a log: 10 million samples is 10,000 ft
+# at 0.001 ft, and already a LAS file of about a gigabyte with ten curves (a step of 0.0001 ft on the bundled
+# sample wrote 1.7 GB after two minutes of resampling).
+MAX_DEPTH_SAMPLES = 10_000_000
+# More LAS samples than this per image row hold nothing the scan resolves: warned, not refused.
+MAX_SAMPLES_PER_ROW = 4.0
+
+
+def depth_sample_count(layout: Layout) -> int:
+    """How many samples ``layout.depth_grid()`` holds, counted without building it."""
+    lo, hi = layout.depth.depth_range()
+    step = layout.depth.step
+    return max(0, math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1)
+
+
 def check_layout_fits(layout: Layout, height: int, width: int) -> list[str]:
     """Problems that make the layout useless for this page (raised) and warnings (returned)."""
+    samples = depth_sample_count(layout)
+    if samples > MAX_DEPTH_SAMPLES:
+        raise LayoutError(
+            f"layout key 'depth.step' ({layout.depth.step:g} {layout.depth.unit}) makes {samples:,} depth samples, "
+            f"over {MAX_DEPTH_SAMPLES:,}; is the step a typo? (0.5 FT or 0.1524 M are usual)"
+        )
     y_top, y_bottom = layout.depth.row_range()
     if y_top >= height or y_bottom <= 0:
         raise LayoutError(
@@ -82,6 +104,10 @@ def check_layout_fits(layout: Layout, height: int, width: int) -> list[str]:
     if not layout.tracks or not layout.curves():
         raise LayoutError("the layout has no curves to digitize (add at least one track with a curve)")
     warnings = []
+    per_row = samples / max(1.0, y_bottom - y_top)
+    if per_row > MAX_SAMPLES_PER_ROW:
+        warnings.append(f"depth.step gives {per_row:.0f} LAS samples per image row: far finer than the scan "
+                        "resolves (the values between rows are interpolated)")
     if y_top < 0 or y_bottom > height:
         warnings.append(f"depth ties run past the image (rows {y_top:g} to {y_bottom:g}, image has {height})")
     for i, track in enumerate(layout.tracks):
