@@ -74,6 +74,20 @@ def test_manifest_batch_with_per_row_layouts(tmp_path, sheet, fake_weights, caps
     assert "missing.json" in capsys.readouterr().err
 
 
+def test_a_manifest_row_writing_over_its_own_scan_fails_alone_and_the_scan_survives(tmp_path, sheet, fake_weights):
+    image, layout_path, _, _ = sheet
+    scan = image.read_bytes()
+    manifest = tmp_path / "jobs.csv"
+    manifest.write_text("image,layout,output\n"
+                        f"{image.name},{layout_path.name},{image.name}\n"
+                        f"{image.name},{layout_path.name},out/a.las\n")
+    assert main(["batch", str(manifest), "--device", "cpu"]) == 1
+    rows = read_status(tmp_path / "jobs.status.csv")
+    assert [r["status"] for r in rows] == ["error", "ok"]
+    assert "is the scan itself" in rows[0]["message"]
+    assert image.read_bytes() == scan
+
+
 def test_folder_without_layouts_uses_sidecars(tmp_path, sheet, fake_weights):
     image, layout_path, layout, _ = sheet
     src = tmp_path / "side"

@@ -127,6 +127,24 @@ def test_a_depth_step_far_finer_than_the_scan_is_warned_and_a_typo_sized_one_ref
     assert "depth samples, over 10,000,000; is the step a typo?" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("target", ["scan", "layout", "report"])
+def test_digitize_refuses_to_write_over_its_own_inputs(sheet, tmp_path, fake_weights, capsys, target):
+    # "-o sheet.tif" once replaced the scan with a LAS file (the write is atomic, so it won completely).
+    image, layout_path, _, _ = sheet
+    before = {image: image.read_bytes(), layout_path: layout_path.read_bytes()}
+    args = ["digitize", str(image), "--layout", str(layout_path), "--device", "cpu"]
+    if target == "report":
+        args += ["-o", str(tmp_path / "out.las"), "--report", str(tmp_path / "out.las")]
+    else:
+        args += ["-o", str(image if target == "scan" else layout_path)]
+    assert main(args) == 7  # the export error code
+    err = capsys.readouterr().err
+    assert {"scan": "is the scan itself", "layout": "is the layout itself",
+            "report": "is the LAS output itself"}[target] in err
+    assert all(path.read_bytes() == data for path, data in before.items())
+    assert not (tmp_path / "out.las").exists()
+
+
 def test_demo_without_a_display_digitizes_the_sample_headless(tmp_path, fake_weights, monkeypatch):
     # What `bash scripts/run-app.sh` falls back to on a machine with no display.
     monkeypatch.setattr("veerdesk.app.has_display", lambda: False)

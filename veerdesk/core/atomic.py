@@ -125,3 +125,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, keep_backup: boo
 def atomic_write_text(path: str | os.PathLike, text: str, *, keep_backup: bool = True) -> None:
     """Write UTF-8 ``text`` to ``path`` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"), keep_backup=keep_backup)
+
+
+def refuse_overwriting_inputs(path: str | os.PathLike, inputs: Mapping[str, str | os.PathLike | None],
+                              what: str) -> None:
+    """Raise before any work when output ``path`` is one of ``inputs`` (name: path): an atomic write would
+    replace the scan or the layout it was made from (``-o sheet.tif`` once turned a scan into a LAS file)."""
+    target = Path(path).expanduser().resolve()
+    for name, source in inputs.items():
+        if source is None:
+            continue
+        original = Path(source).expanduser().resolve()
+        same = target == original
+        with contextlib.suppress(OSError):
+            same = same or os.path.samefile(target, original)  # hard links, or the same file by another route
+        if same:
+            raise ExportError(f"the {what} {path} is the {name} itself; writing it would replace the {name}")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from veerdesk.core.atomic import atomic_write_text
+from veerdesk.core.atomic import atomic_write_text, refuse_overwriting_inputs
 from veerdesk.core.errors import CancelledError, LayoutError, VeerDeskError
 from veerdesk.core.image import IMAGE_SUFFIXES
 from veerdesk.core.layout import load_layout
@@ -150,6 +150,11 @@ def run_sheets(
         }
         write_status(status_path, status)
         yield SheetDone(index, len(sheets), sheet, state, message, seconds)
+
+
+def refuse_overwriting_sheet_inputs(sheet: Sheet) -> None:
+    """A manifest row whose output is its own scan or layout fails alone, before the model runs."""
+    refuse_overwriting_inputs(sheet.output, {"scan": sheet.image, "layout": sheet.layout}, "LAS output")
 
 
 def load_sheet_layout(sheet: Sheet, cache: dict[Path, object]):

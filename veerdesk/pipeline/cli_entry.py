@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 
+from veerdesk.core.atomic import refuse_overwriting_inputs
 from veerdesk.core.errors import VeerDeskError
 from veerdesk.core.image import load_page
 from veerdesk.core.layout import load_layout
@@ -62,9 +63,12 @@ def run_digitize(args: argparse.Namespace) -> int:
     if args.page < 1:
         raise VeerDeskError(f"--page counts from 1 (the first page of a TIFF or PDF), got {args.page}")
     layout = load_layout(args.layout)
+    inputs = {"scan": args.image, "layout": args.layout}
     check_output_folder(args.output, "LAS output")
+    refuse_overwriting_inputs(args.output, inputs, "LAS output")
     if args.report:
         check_output_folder(args.report, "report")
+        refuse_overwriting_inputs(args.report, inputs | {"LAS output": args.output}, "report")
     model, model_info = load_inference_model(args.weights, args.device)
     page = load_page(args.image, page=args.page - 1)
     check_layout_fits(layout, page.height, page.width)
@@ -102,6 +106,7 @@ def run_batch(args: argparse.Namespace) -> int:
 
     def process(sheet: batch.Sheet) -> None:
         layout = batch.load_sheet_layout(sheet, layouts)
+        batch.refuse_overwriting_sheet_inputs(sheet)
         sheet.output.parent.mkdir(parents=True, exist_ok=True)
         page = load_page(sheet.image)
         result = run_to_result(digitize(page, layout, device=args.device, model=model, tta=args.tta,

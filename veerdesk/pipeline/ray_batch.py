@@ -202,6 +202,7 @@ def run_ray_sheets(
         start = time.perf_counter()
         try:
             layout = batch.load_sheet_layout(sheet, layouts)
+            batch.refuse_overwriting_sheet_inputs(sheet)
             sheet.output.parent.mkdir(parents=True, exist_ok=True)
         except VeerDeskError as exc:
             record(sheet, "error", str(exc), time.perf_counter() - start)
