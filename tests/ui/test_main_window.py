@@ -321,6 +321,16 @@ def test_a_failed_export_keeps_the_previous_las_and_the_document(make_window, qt
     assert window.export_las(str(target)) and target.read_text().startswith("~Version")
 
 
+def test_exporting_over_the_open_scan_is_refused_and_the_scan_survives(make_window, qtbot, sheet):
+    window = make_window()
+    open_with_layout(window, sheet)
+    run_fake(qtbot, window)
+    scan = sheet[0].read_bytes()
+    assert not window.export_las(str(sheet[0]))
+    assert len(window.prompts.errors) == 1 and "is the scan itself" in window.prompts.errors[0]
+    assert sheet[0].read_bytes() == scan
+
+
 def test_a_failed_run_shows_the_error_and_changes_nothing(make_window, qtbot, sheet):
     window = make_window()
     open_with_layout(window, sheet)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from veerdesk.core import project as projects
+from veerdesk.core.atomic import refuse_overwriting_inputs
 from veerdesk.core.errors import VeerDeskError
 from veerdesk.ui.prompts import LAS_FILTER, PROJECT_FILTER, describe_failure
 
@@ -33,6 +34,8 @@ class ProjectMixin:
         except ImportError:  # pragma: no cover - until the exporter lands
             from veerdesk.export.las import write_las
         try:
+            # The file dialog asks before replacing a file, but not whether that file is the scan itself.
+            refuse_overwriting_inputs(path, {"scan": self.doc.image_path, "project": self.project_path}, "LAS export")
             write_las(path, self.doc.layout, self.doc.traces)
         except Exception as exc:  # noqa: BLE001 - reported, never fatal
             self.report(describe_failure(exc, f"export {Path(path).name}"))
