@@ -28,11 +28,12 @@ def run_demo(args: argparse.Namespace) -> int:
         raise VeerDeskError(f"the bundled sample is missing from {SAMPLE_IMAGE.parent}; reinstall from a full clone")
     from veerdesk.ui.window_check import window_problem
 
-    problem = window_problem() if has_display() and not args.headless else None
+    wants_window = has_display() and not args.headless
+    problem = window_problem() if wants_window else None
     if problem:
         print(f"A display was found, but Qt cannot open a window on it: {problem}\n"
               "(on Debian or Ubuntu, scripts/setup.sh installs the libxcb libraries it needs)", file=sys.stderr)
-    if has_display() and not args.headless and not problem:
+    if wants_window and not problem:
         from veerdesk.ui.launch import run_open
 
         ns = argparse.Namespace(image=str(SAMPLE_IMAGE), layout=str(SAMPLE_LAYOUT), project=None, weights=None,

@@ -104,21 +104,21 @@ def test_cli_digitize_prints_the_reports_warnings(sheet, tmp_path, fake_weights,
 
 def test_a_depth_step_far_finer_than_the_scan_is_warned_and_a_typo_sized_one_refused(sheet, tmp_path, fake_weights,
                                                                                     capsys):
-    from veerdesk.pipeline.digitize import MAX_DEPTH_SAMPLES, check_layout_fits, depth_sample_count
+    from veerdesk.pipeline.digitize import MAX_DEPTH_SAMPLES, check_layout_fits
 
     image, _, layout, _ = sheet
     for step in (0.5, 0.37, 0.01):
         data = layout.to_dict()
         data["depth"]["step"] = step
-        assert depth_sample_count(Layout.from_dict(data)) == Layout.from_dict(data).depth_grid().size
+        assert Layout.from_dict(data).depth_sample_count() == Layout.from_dict(data).depth_grid().size
     rows = layout.depth.row_range()[1] - layout.depth.row_range()[0]
     fine = layout.to_dict()
-    fine["depth"]["step"] = layout.depth.step / 10 * (depth_sample_count(layout) / rows)  # about 10 a row
+    fine["depth"]["step"] = layout.depth.step / 10 * (layout.depth_sample_count() / rows)  # about 10 a row
     warnings = check_layout_fits(Layout.from_dict(fine), 10_000, 10_000)
     assert any("LAS samples per image row" in w for w in warnings)
     assert not any("per image row" in w for w in check_layout_fits(layout, 10_000, 10_000))
     typo = layout.to_dict()
-    typo["depth"]["step"] = layout.depth.step * depth_sample_count(layout) / (2 * MAX_DEPTH_SAMPLES)
+    typo["depth"]["step"] = layout.depth.step * layout.depth_sample_count() / (2 * MAX_DEPTH_SAMPLES)
     path = tmp_path / "typo.layout.json"
     path.write_text(json.dumps(typo))
     # Refused before anything is segmented or written (a step of 0.0001 ft once wrote 1.7 GB of LAS).

@@ -385,16 +385,24 @@ class Layout:
                 return item
         raise KeyError(mnemonic)
 
-    def depth_grid(self) -> np.ndarray:
-        """Every multiple of ``depth.step`` inside the tied depth range, ascending."""
+    def _grid_multiples(self) -> tuple[int, int]:
+        """First and last multiple of ``depth.step`` inside the tied depth range (last < first: none)."""
         lo, hi = self.depth.depth_range()
         step = self.depth.step
         # A tolerance so that a tie exactly on a multiple of step is kept despite float error.
-        k0 = math.ceil(lo / step - 1e-9)
-        k1 = math.floor(hi / step + 1e-9)
+        return math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+
+    def depth_sample_count(self) -> int:
+        """How many samples :meth:`depth_grid` holds, counted without building it."""
+        k0, k1 = self._grid_multiples()
+        return max(0, k1 - k0 + 1)
+
+    def depth_grid(self) -> np.ndarray:
+        """Every multiple of ``depth.step`` inside the tied depth range, ascending."""
+        k0, k1 = self._grid_multiples()
         if k1 < k0:
             return np.zeros(0)
-        return np.round(np.arange(k0, k1 + 1, dtype=np.float64) * step, 10)
+        return np.round(np.arange(k0, k1 + 1, dtype=np.float64) * self.depth.step, 10)
 
     @classmethod
     def from_dict(cls, data: Any) -> Layout:

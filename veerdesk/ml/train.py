@@ -62,6 +62,10 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _is_whole(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -114,11 +118,9 @@ class TrainConfig:
         for name, least in (("crop", MIN_CROP), ("val_crop", MIN_CROP), ("batch_size", 1), ("val_crops", 1),
                             ("val_every", 1), ("log_every", 1), ("checkpoint_every", 1), ("threads", 1),
                             ("loader_workers", 0), ("warmup_steps", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ModelError(f"{name} must be a whole number ≥ {least}, not {value!r}")
-        if self.max_steps is not None and (isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int)
-                                           or self.max_steps < 1):
+            if not _is_whole(getattr(self, name), least):
+                raise ModelError(f"{name} must be a whole number ≥ {least}, not {getattr(self, name)!r}")
+        if self.max_steps is not None and not _is_whole(self.max_steps, 1):
             raise ModelError(f"max_steps must be a whole number ≥ 1 (or absent), not {self.max_steps!r}")
         for name in ("lr", "grad_clip"):
             if not _is_number(getattr(self, name)) or not getattr(self, name) > 0:
@@ -126,12 +128,7 @@ class TrainConfig:
         if not _is_number(self.weight_decay) or self.weight_decay < 0:
             raise ModelError(f"weight_decay must be a number ≥ 0, not {self.weight_decay!r}")
         for name in ("min_lr_ratio", "coarse_share", "plotter_share", "family_share"):
-            if not _is_number(getattr(self, name)):
-                raise ModelError(f"{name} must be a number in [0, 1], not {getattr(self, name)!r}")
-        if not 0.0 <= self.min_lr_ratio <= 1.0:
-            raise ModelError(f"min_lr_ratio must lie in [0, 1], not {self.min_lr_ratio!r}")
-        for name in ("coarse_share", "plotter_share", "family_share"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
+            if not _is_number(getattr(self, name)) or not 0.0 <= getattr(self, name) <= 1.0:
                 raise ModelError(f"{name} must lie in [0, 1], not {getattr(self, name)!r}")
         if self.coarse_levels not in COARSE_LEVELS:
             raise ModelError(f"coarse_levels must be one of {', '.join(COARSE_LEVELS)}, not {self.coarse_levels!r}")

@@ -9,7 +9,6 @@ the 'done' event is out, only the result follows: a cancel then is too late. Wri
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -80,16 +79,9 @@ MAX_DEPTH_SAMPLES = 10_000_000
 MAX_SAMPLES_PER_ROW = 4.0
 
 
-def depth_sample_count(layout: Layout) -> int:
-    """How many samples ``layout.depth_grid()`` holds, counted without building it."""
-    lo, hi = layout.depth.depth_range()
-    step = layout.depth.step
-    return max(0, math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1)
-
-
 def check_layout_fits(layout: Layout, height: int, width: int) -> list[str]:
     """Problems that make the layout useless for this page (raised) and warnings (returned)."""
-    samples = depth_sample_count(layout)
+    samples = layout.depth_sample_count()
     if samples > MAX_DEPTH_SAMPLES:
         raise LayoutError(
             f"layout key 'depth.step' ({layout.depth.step:g} {layout.depth.unit}) makes {samples:,} depth samples, "
